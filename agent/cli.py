@@ -1,0 +1,261 @@
+"""The `interviewer` command line: run, list, show, grade and check rubrics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from agent.config import Settings, load_settings
+from agent.providers import OfflineProvider
+from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, RubricError, load_bank
+from agent.session import InterviewError, Interviewer, interview_settings
+from agent.transcripts import TranscriptError, TranscriptStore, to_markdown
+
+MAX_ANSWER_CHARS = 100_000
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+
+def _read_answer(interactive: bool) -> str | None:
+    """One answer: a line when piped; in a terminal, lines until an empty line."""
+    if not interactive:
+        line = sys.stdin.readline()
+        return None if line == "" else line.rstrip("\n")
+    lines: list[str] = []
+    while True:
+        try:
+            line = input("> " if not lines else "  ")
+        except EOFError:
+            return "\n".join(lines) if lines else None
+        if line == "" and lines:
+            return "\n".join(lines)
+        if line != "":
+            lines.append(line)
+        if len(lines) == 1 and line.strip().lower().lstrip("/") in ("skip", "hint", "repeat", "end"):
+            return line
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    interactive = sys.stdin.isatty()
+    try:
+        options = interview_settings(
+            role=args.role,
+            company_type=args.company_type,
+            tracks=args.track or [],
+            questions=args.questions,
+            difficulty=args.difficulty,
+            max_followups=args.followups if args.followups is not None else settings.max_followups,
+            feedback=args.feedback,
+            seed=args.seed,
+        )
+    except InterviewError as exc:
+        raise CliError(str(exc)) from None
+    with Interviewer(settings) as interviewer:
+        _out(f"Graded by: {interviewer.provider.brain} ({interviewer.provider.model})")
+        if interactive:
+            _out("Answer in as many lines as you like; an empty line sends it.")
+            _out("Commands: hint, repeat, skip, end.")
+        if args.resume:
+            state = interviewer.state(args.resume)
+            if state is None:
+                raise CliError(f"no interview with id {args.resume}")
+            if state.get("status") == "finished":
+                raise CliError(f"interview {args.resume} has already finished")
+            interview_id = args.resume
+            _out(f"Resuming interview {interview_id}.")
+            _out(f"\nInterviewer: {interviewer.waiting_prompt(interview_id)}")
+        else:
+            result = interviewer.start(options)
+            interview_id = result.interview_id
+            _show(result)
+        while True:
+            answer = _read_answer(interactive)
+            if answer is None:
+                answer = "end"  # out of input: end cleanly, with a report
+            if len(answer) > MAX_ANSWER_CHARS:
+                _out(f"(answer truncated to {MAX_ANSWER_CHARS} characters)")
+                answer = answer[:MAX_ANSWER_CHARS]
+            result = interviewer.reply(interview_id, answer)
+            _show(result)
+            if result.finished:
+                break
+        path = interviewer.store.path_for(interview_id)
+        _out(f"\nTranscript: {path}")
+    return 0
+
+
+def _show(result) -> None:
+    for message in result.messages:
+        _out(f"\nInterviewer: {message['text']}")
+    if result.save_error:
+        _out(f"Warning: {result.save_error} (the interview goes on; it is kept in the checkpoint)")
+
+
+# --- list / show -------------------------------------------------------------------------------
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    items = TranscriptStore(settings.transcripts_dir).list()
+    if not items:
+        _out(f"No transcripts in {settings.transcripts_dir}")
+        return 0
+    for item in items:
+        if not item.ok:
+            _out(f"{item.id:<28} unreadable: {item.error}")
+            continue
+        score = "-" if item.score is None else f"{item.score:.0f}"
+        _out(
+            f"{item.id:<28} {item.created_at[:16]:<17} {item.status:<12} {item.role:<12} "
+            f"{item.brain}/{item.model:<14} score {score}"
+        )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    transcript = TranscriptStore(settings.transcripts_dir).load(args.id)
+    if args.format == "json":
+        _out(transcript.model_dump_json(indent=2))
+    else:
+        _out(to_markdown(transcript))
+    return 0
+
+
+# --- grade -------------------------------------------------------------------------------------
+
+
+def cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
+    bank = load_bank(settings.rubrics_dir)
+    provider = OfflineProvider()
+    if args.batch:
+        return _grade_batch(Path(args.batch), bank, provider)
+    if not args.question or args.answer is None:
+        raise CliError("grade needs --question ID and --answer TEXT, or --batch FILE.jsonl")
+    if args.question not in bank:
+        raise CliError(f"unknown question id: {args.question}")
+    assessment = provider.assess(bank.get(args.question), args.answer)
+    if args.json:
+        _out(json.dumps(assessment.grade_json(), ensure_ascii=False))
+        return 0
+    _out(f"{args.question}: {assessment.score:.0f}/100  flags: {', '.join(assessment.flags) or '-'}")
+    for c in assessment.criteria:
+        _out(f"  {c.id:<22} {c.score}/{c.max_score}  {c.level}")
+        for quote in c.evidence:
+            _out(f"      evidence: “{quote}”")
+        for gap in c.missing:
+            _out(f"      missing:  {gap}")
+    return 0
+
+
+def _grade_batch(path: Path, bank, provider) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+    failures = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            qid, answer = item["question_id"], item["answer"]
+            if not isinstance(qid, str) or not isinstance(answer, str):
+                raise TypeError("question_id and answer must be strings")
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            sys.stderr.write(f"{path.name}:{number}: skipped: {exc}\n")
+            failures += 1
+            continue
+        if qid not in bank:
+            sys.stderr.write(f"{path.name}:{number}: skipped: unknown question id {qid}\n")
+            failures += 1
+            continue
+        _out(json.dumps(provider.assess(bank.get(qid), answer).grade_json(), ensure_ascii=False))
+    return 1 if failures else 0
+
+
+# --- rubrics -----------------------------------------------------------------------------------
+
+
+def cmd_rubrics_check(args: argparse.Namespace, settings: Settings) -> int:
+    bank = load_bank(settings.rubrics_dir)
+    _out(f"OK: {len(bank)} questions in {settings.rubrics_dir}")
+    coverage = bank.coverage()
+    _out(f"{'track':<18}" + "".join(f"{d:>8}" for d in DIFFICULTIES) + f"{'total':>8}")
+    for track, row in coverage.items():
+        _out(f"{track:<18}" + "".join(f"{row[d]:>8}" for d in DIFFICULTIES) + f"{sum(row.values()):>8}")
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise CliError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="interviewer", description="Mock ML/AI engineer interviews.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="a mock interview in the terminal")
+    run.add_argument("--questions", type=int, default=3)
+    run.add_argument("--track", action="append", choices=TRACKS)
+    run.add_argument("--role", choices=ROLES, default="ml-engineer")
+    run.add_argument("--company-type", choices=COMPANY_TYPES, default="big-tech")
+    run.add_argument("--difficulty", choices=DIFFICULTIES)
+    run.add_argument("--followups", type=int, help="follow-ups per question (default 2)")
+    run.add_argument("--feedback", choices=("each", "end"), default="end")
+    run.add_argument("--seed", type=int, help="make the question choice reproducible")
+    run.add_argument("--resume", metavar="ID", help="continue an unfinished interview")
+    run.set_defaults(func=cmd_run)
+
+    lst = sub.add_parser("list", help="stored transcripts")
+    lst.set_defaults(func=cmd_list)
+
+    show = sub.add_parser("show", help="one transcript")
+    show.add_argument("id")
+    show.add_argument("--format", choices=("md", "json"), default="md")
+    show.set_defaults(func=cmd_show)
+
+    grade = sub.add_parser("grade", help="grade one answer, or a JSONL batch")
+    grade.add_argument("--question")
+    grade.add_argument("--answer")
+    grade.add_argument("--batch", metavar="FILE.jsonl")
+    grade.add_argument("--json", action="store_true")
+    grade.set_defaults(func=cmd_grade)
+
+    rubrics = sub.add_parser("rubrics", help="the question bank")
+    rsub = rubrics.add_subparsers(dest="rubrics_command", required=True, parser_class=_Parser)
+    check = rsub.add_parser("check", help="validate the bank and show coverage")
+    check.set_defaults(func=cmd_rubrics_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        settings = load_settings()
+        return args.func(args, settings)
+    except (CliError, InterviewError, RubricError, TranscriptError, ValueError) as exc:
+        sys.stderr.write(f"interviewer: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterviewer: interrupted; resume with `interviewer run --resume ID`\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,305 @@
+"""The offline rubric engine: grades an answer against a question's criteria, no model needed.
+
+It finds each criterion's concepts in the answer by stemmed cue phrases, ignores mentions that are
+negated ("latency is not a concern"), credits a concept more when the sentence that names it also
+explains (a reason, an example, a number, a trade-off), and keeps those sentences as evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from agent.assessment import Assessment, CriterionGrade, Flag
+from agent.rubrics import MAX_LEVEL, Criterion, Question
+from agent.screen import injection_spans, is_non_answer
+from agent.text import Sentence, find, sentences, stem, stems
+
+_STOPWORDS = frozenset(
+    "a an the and or but if then so because as of to in on at by for with from into about than "
+    "that this these those it its is are was were be been being do does did have has had i we you "
+    "they he she my our your their me us them which who what when where why how not no can could "
+    "would should will may might must also just more most very such there here all any each some "
+    "while whereas since".split()
+)
+_NEGATORS = frozenset(
+    "not never cannot nor neither dont doesnt isnt arent wont cant shouldnt didnt wasnt "
+    "werent avoid avoids avoided".split()
+)
+_NEGATION_WINDOW = 4
+_EXPLAIN_STEMS = frozenset(
+    stem(w)
+    for w in (
+        "because so since therefore thus hence which means meaning lead leads causes result "
+        "reduce reduces increase increases improve improves lower higher faster slower cheaper "
+        "tradeoff trade but however whereas while instead unlike rather versus vs example "
+        "instance if when allows enables helps avoid cost costs expense depends otherwise "
+        "measure measured compared baseline better worse risk instead ensure prevents without "
+        "only whether"
+    ).split()
+)
+_MIN_EXPLAIN_WORDS = 7
+
+
+@dataclass(frozen=True)
+class _Cue:
+    stems: tuple[str, ...]
+
+
+@dataclass
+class _Hit:
+    sentence: Sentence
+    explains: bool
+
+
+@lru_cache(maxsize=4096)
+def _compile_cues(cues: tuple[str, ...]) -> tuple[_Cue, ...]:
+    return tuple(_Cue(stems(c)) for c in cues if stems(c))
+
+
+def _negated(sentence: Sentence, start: int, length: int) -> bool:
+    """A cue is negated by a negator shortly before it, or by `is not`/`never` right after it."""
+    ws = sentence.words
+    for i in range(max(0, start - _NEGATION_WINDOW), start):
+        w = ws[i]
+        contraction = w == "t" and i > 0 and ws[i - 1].endswith("n")
+        if (w in _NEGATORS or contraction) and not _contrast_between(ws, i, start):
+            nxt = ws[i + 1] if i + 1 < len(ws) else ""
+            if nxt not in ("only", "just", "merely"):
+                return True
+        if w == "no" and i == start - 1:
+            return True
+    after = ws[start + length : start + length + 3]
+    for j, w in enumerate(after):
+        if w in ("not", "never") or (w == "t" and j > 0 and after[j - 1].endswith("n")):
+            nxt = after[j + 1] if j + 1 < len(after) else ""
+            if nxt not in ("only", "just", "merely"):
+                return True
+    return False
+
+
+def _contrast_between(ws: tuple[str, ...], i: int, j: int) -> bool:
+    return any(w in ("but", "however", "instead", "rather") for w in ws[i + 1 : j])
+
+
+def _explains(sentence: Sentence) -> bool:
+    """A sentence explains when it is long enough and gives a reason, example, number or contrast."""
+    if len(sentence.words) < _MIN_EXPLAIN_WORDS:
+        return False
+    function_words = sum(1 for w in sentence.words if w in _STOPWORDS)
+    if function_words / len(sentence.words) < 0.15:
+        return False
+    has_marker = any(s in _EXPLAIN_STEMS for s in sentence.stems)
+    has_number = any(ch.isdigit() for w in sentence.words for ch in w)
+    return has_marker or has_number
+
+
+def _find_concept(cues: tuple[_Cue, ...], sents: list[Sentence]) -> tuple[_Hit | None, bool]:
+    """The best sentence naming a concept (explaining beats mentioning), and whether it was
+    only ever named in the negative."""
+    best: _Hit | None = None
+    negated_only = False
+    for sentence in sents:
+        for cue in cues:
+            at = find(cue.stems, sentence.stems)
+            if at < 0:
+                continue
+            if _negated(sentence, at, len(cue.stems)):
+                negated_only = True
+                continue
+            hit = _Hit(sentence, _explains(sentence))
+            if best is None or (hit.explains and not best.explains):
+                best = hit
+            break
+        if best is not None and best.explains:
+            break
+    return best, negated_only and best is None
+
+
+def _level(criterion: Criterion, hits: list[_Hit | None]) -> int:
+    covered = [h for h in hits if h is not None]
+    if not covered:
+        return 0
+    explained = [h for h in covered if h.explains]
+    if not explained:
+        return 1
+    fraction = len(covered) / len(hits)
+    depth = len({h.sentence.text for h in explained})
+    longest = max(len(h.sentence.words) for h in explained)
+    deep = depth >= 2 or (len(explained) >= 2 and longest >= 18) or (
+        len(hits) == 1 and longest >= 22
+    )
+    if fraction >= 0.66 and deep:
+        return 3
+    return 2
+
+
+def _keyword_list(sents: list[Sentence]) -> bool:
+    """A bare list of terms: few function words and no sentence that explains anything."""
+    all_words = [w for s in sents for w in s.words]
+    if len(all_words) < 3:
+        return False
+    function_ratio = sum(1 for w in all_words if w in _STOPWORDS) / len(all_words)
+    return function_ratio < 0.2 and not any(_explains(s) for s in sents)
+
+
+_VOCABULARY: dict[int, tuple[Question, frozenset[str]]] = {}
+
+
+def _topic_vocabulary(question: Question) -> frozenset[str]:
+    cached = _VOCABULARY.get(id(question))
+    if cached is not None and cached[0] is question:
+        return cached[1]
+    text = " ".join(
+        [question.question, question.reference_answer, question.hint]
+        + [c.description for c in question.criteria]
+        + [cue for c in question.criteria for concept in c.concepts for cue in concept.cues]
+    )
+    vocab = frozenset(s for s in stems(text) if s not in _STOPWORDS and len(s) > 2)
+    _VOCABULARY[id(question)] = (question, vocab)
+    return vocab
+
+
+def _on_topic_ratio(question: Question, sents: list[Sentence]) -> float:
+    vocab = _topic_vocabulary(question)
+    content = [s for sent in sents for s in sent.stems if s not in _STOPWORDS and len(s) > 2]
+    if not content:
+        return 0.0
+    return sum(1 for s in content if s in vocab) / len(content)
+
+
+def _grade_criterion(criterion: Criterion, sents: list[Sentence], cap: int) -> CriterionGrade:
+    hits: list[_Hit | None] = []
+    missing: list[str] = []
+    for concept in criterion.concepts:
+        hit, _ = _find_concept(_compile_cues(tuple(concept.cues)), sents)
+        hits.append(hit)
+        if hit is None:
+            missing.append(concept.name)
+    level = min(_level(criterion, hits), cap)
+    evidence: list[str] = []
+    for hit in hits:
+        if hit is not None and hit.sentence.text not in evidence:
+            evidence.append(hit.sentence.text)
+    if level < MAX_LEVEL and not missing:
+        missing.append(f"more depth: {criterion.levels.describe(level + 1)}")
+    return CriterionGrade(
+        id=criterion.id,
+        score=level,
+        max_score=criterion.max_score,
+        evidence=evidence,
+        missing=missing,
+        level=criterion.levels.describe(level),
+    )
+
+
+def _weighted(question: Question, grades: list[CriterionGrade]) -> float:
+    total = sum(c.weight for c in question.criteria)
+    got = sum(c.weight * g.score / g.max_score for c, g in zip(question.criteria, grades, strict=True))
+    return 100.0 * got / total
+
+
+# Caps on the overall score for answers that must never pass as more than weak.
+_CAP_INJECTION = 10.0
+_CAP_KEYWORD_LIST = 20.0
+_CAP_OFF_TOPIC = 10.0
+_OFF_TOPIC_RATIO = 0.12
+
+
+def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) -> Assessment:
+    """Grade `answer` against `question`'s rubric, with evidence and the follow-up to ask."""
+    flags: list[Flag] = []
+    all_sents = sentences(answer)
+    spans = injection_spans(answer)
+    if spans:
+        flags.append("injection")
+    # Sentences that carry the injection never earn credit.
+    sents = [s for s in all_sents if not any(span in s.text for span in spans)] if spans else all_sents
+
+    if is_non_answer(answer):
+        flags.append("non-answer")
+        sents = []
+    keyword_list = bool(sents) and _keyword_list(sents)
+    if keyword_list:
+        flags.append("keyword-list")
+    cap = 1 if keyword_list else MAX_LEVEL
+    grades = [_grade_criterion(c, sents, cap) for c in question.criteria]
+    score = _weighted(question, grades)
+
+    if sents and "non-answer" not in flags and _on_topic_ratio(question, sents) < _OFF_TOPIC_RATIO:
+        flags.append("off-topic")
+        score = min(score, _CAP_OFF_TOPIC)
+    if sents and not any(g.score for g in grades) and "off-topic" not in flags:
+        if _on_topic_ratio(question, sents) < 2 * _OFF_TOPIC_RATIO:
+            flags.append("off-topic")
+    if keyword_list:
+        score = min(score, _CAP_KEYWORD_LIST)
+    if spans:
+        score = min(score, _CAP_INJECTION)
+    if _contradicts(question, all_sents):
+        flags.append("contradiction")
+
+    target = followup_target(question, grades, asked_probes)
+    return Assessment(
+        question_id=question.id,
+        score=round(score, 1),
+        criteria=grades,
+        flags=flags,
+        feedback=feedback_text(question, grades, score, flags),
+        followup_criterion=target.id if target else None,
+        followup=target.probe if target else None,
+    )
+
+
+def _contradicts(question: Question, sents: list[Sentence]) -> bool:
+    """The answer names a criterion's concept only to dismiss it ("latency is not a concern")."""
+    for criterion in question.criteria:
+        for concept in criterion.concepts:
+            hit, negated_only = _find_concept(_compile_cues(tuple(concept.cues)), sents)
+            if negated_only and criterion.weight >= 2:
+                return True
+    return False
+
+
+def followup_target(
+    question: Question, grades: list[CriterionGrade], asked: tuple[str, ...] = ()
+) -> Criterion | None:
+    """The highest-weight criterion still uncovered (score 0) and not yet probed."""
+    open_ = [
+        (c, g)
+        for c, g in zip(question.criteria, grades, strict=True)
+        if g.score == 0 and c.id not in asked
+    ]
+    if not open_:
+        return None
+    order = {c.id: i for i, c in enumerate(question.criteria)}
+    open_.sort(key=lambda cg: (-cg[0].weight, order[cg[0].id]))
+    return open_[0][0]
+
+
+def feedback_text(
+    question: Question, grades: list[CriterionGrade], score: float, flags: list[Flag]
+) -> str:
+    """A short, plain verdict an interviewer would give after the answer."""
+    if "non-answer" in flags:
+        return "No answer was given, so this question scores 0."
+    if "injection" in flags:
+        return "Instructions aimed at the grader were ignored and earn nothing."
+    if "off-topic" in flags:
+        return "The answer did not address the question."
+    strong = [c.description for c, g in zip(question.criteria, grades, strict=True) if g.score >= 2]
+    weak = [c.description for c, g in zip(question.criteria, grades, strict=True) if g.score <= 1]
+    parts = [f"Score {round(score)}/100."]
+    if "keyword-list" in flags:
+        parts.append("Terms were listed without explanation; say how and why they apply.")
+    if strong:
+        parts.append("Strong: " + _first_clause(strong[0]))
+    if weak:
+        parts.append("To improve: " + _first_clause(weak[0]))
+    return " ".join(parts)
+
+
+def _first_clause(text: str) -> str:
+    text = " ".join(text.split())
+    cut = text.find(": ")
+    return (text[:cut] if 0 < cut < 120 else text).rstrip(".") + "."

@@ -1,0 +1,277 @@
+"""The interviewer's graph nodes: each takes the state and returns a partial update."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from langgraph.config import get_stream_writer
+from langgraph.types import interrupt
+
+from agent.planner import select_questions
+from agent.providers import Provider
+from agent.report import build_report, report_summary
+from agent.rubrics import TRACK_TITLES, Bank, Question
+from agent.screen import command_of
+from agent.state import Current, InterviewState, Message
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What nodes need besides the state."""
+
+    provider: Provider
+    bank: Bank
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _say(kind: str, text: str, question_id: str | None, since: float | None = None) -> Message:
+    message: Message = {
+        "role": "interviewer",
+        "kind": kind,
+        "text": text,
+        "question_id": question_id,
+        "at": now_iso(),
+    }
+    if since is not None:
+        message["latency_ms"] = round((time.time() - since) * 1000, 2)
+    return message
+
+
+def question_of(state: InterviewState, deps: Deps, question_id: str) -> Question:
+    """A bank question, or one of this interview's own (resume deep-dives)."""
+    for data in state.get("custom_questions") or []:
+        if data["id"] == question_id:
+            return Question.model_validate(data)
+    return deps.bank.get(question_id)
+
+
+def _emit(text: str) -> None:
+    """Stream an interviewer message that did not come from a model as one chunk."""
+    try:
+        get_stream_writer()({"interviewer": text})
+    except RuntimeError:  # not running inside a streaming graph call
+        pass
+
+
+# --- nodes -------------------------------------------------------------------------------------
+
+
+def plan_interview(state: InterviewState, deps: Deps) -> dict:
+    settings = state["settings"]
+    bank = deps.bank.with_extra(
+        [Question.model_validate(q) for q in state.get("custom_questions") or []]
+    )
+    custom_ids = [q["id"] for q in state.get("custom_questions") or []]
+    plan = select_questions(
+        bank,
+        role=settings["role"],
+        company_type=settings["company_type"],
+        tracks=settings["tracks"],
+        count=settings["questions"],
+        difficulty=settings["difficulty"],
+        seed=settings["seed"],
+        first=custom_ids,
+    )
+    if not plan:
+        raise ValueError("no questions match this role, tracks and difficulty")
+    return {"plan": plan, "index": 0, "status": "in_progress", "pending": None}
+
+
+def ask_question(state: InterviewState, deps: Deps) -> dict:
+    qid = state["plan"][state["index"]]
+    question = question_of(state, deps, qid)
+    k, n = state["index"] + 1, len(state["plan"])
+    title = TRACK_TITLES[question.track]
+    text = f"Question {k} of {n} ({title}, {question.difficulty}): {question.question}"
+    _emit(text)
+    current: Current = {
+        "question_id": qid,
+        "answers": [],
+        "followups": 0,
+        "probed": [],
+        "hints": 0,
+        "redirected": False,
+        "last_prompt": text,
+        "asked_at": time.time(),
+    }
+    return {"current": current, "assessment": None, "messages": [_say("question", text, qid)]}
+
+
+def await_answer(state: InterviewState) -> dict:
+    """Wait for the candidate. Alone in its node: a node re-runs from its top on resume."""
+    text = interrupt({"prompt": state["current"]["last_prompt"]})
+    text = text if isinstance(text, str) else str(text)
+    received = time.time()
+    command = command_of(text)
+    message: Message = {
+        "role": "candidate",
+        "kind": "command" if command else "answer",
+        "text": text,
+        "question_id": state["current"]["question_id"],
+        "at": now_iso(),
+        "latency_ms": round((received - state["current"]["asked_at"]) * 1000, 2),
+    }
+    pending = {"text": text, "command": command, "received_at": received}
+    return {"pending": pending, "messages": [message]}
+
+
+def assess_answer(state: InterviewState, deps: Deps) -> dict:
+    current = dict(state["current"])
+    current["answers"] = [*current["answers"], state["pending"]["text"]]
+    question = question_of(state, deps, current["question_id"])
+    assessment = deps.provider.assess(
+        question, "\n".join(current["answers"]), tuple(current["probed"])
+    )
+    return {"current": current, "assessment": assessment.model_dump()}
+
+
+def probe_gap(state: InterviewState, deps: Deps) -> dict:
+    """Ask about what the answer left out, or steer an off-topic answer back."""
+    current = dict(state["current"])
+    assessment = state["assessment"] or {}
+    question = question_of(state, deps, current["question_id"])
+    since = state["pending"]["received_at"]
+    if "off-topic" in assessment.get("flags", []) and not current["redirected"]:
+        current["redirected"] = True
+        text = f"That doesn't seem to address the question. Let me ask again: {question.question}"
+    else:
+        criterion = assessment["followup_criterion"]
+        current["probed"] = [*current["probed"], criterion]
+        text = assessment.get("followup") or question.criterion(criterion).probe
+        if "injection" in assessment.get("flags", []):
+            text = "I'll only grade what you say about the question itself. " + text
+    current["followups"] += 1
+    current["last_prompt"] = text
+    current["asked_at"] = time.time()
+    _emit(text)
+    return {"current": current, "messages": [_say("probe", text, question.id, since)]}
+
+
+def give_hint(state: InterviewState, deps: Deps) -> dict:
+    current = dict(state["current"])
+    question = question_of(state, deps, current["question_id"])
+    since = state["pending"]["received_at"]
+    if current["hints"] == 0:
+        text = f"A hint: {question.hint}"
+    else:
+        uncovered = _weakest_criterion(state, question)
+        text = f"Another hint: {uncovered.probe}" if uncovered else f"A hint: {question.hint}"
+    if state["pending"]["command"] is None:
+        text = "No problem, let's work through it. " + text
+    current["hints"] += 1
+    current["followups"] += 1 if state["pending"]["command"] is None else 0
+    current["asked_at"] = time.time()
+    _emit(text)
+    return {"current": current, "messages": [_say("hint", text, question.id, since)]}
+
+
+def _weakest_criterion(state: InterviewState, question: Question):
+    assessment = state.get("assessment")
+    if not assessment:
+        return max(question.criteria, key=lambda c: c.weight)
+    scores = {c["id"]: c["score"] for c in assessment["criteria"]}
+    return min(question.criteria, key=lambda c: (scores.get(c.id, 0), -c.weight))
+
+
+def repeat_prompt(state: InterviewState) -> dict:
+    current = dict(state["current"])
+    current["asked_at"] = time.time()
+    text = current["last_prompt"]
+    _emit(text)
+    message = _say("repeat", text, current["question_id"], state["pending"]["received_at"])
+    return {"current": current, "messages": [message]}
+
+
+def record_grade(state: InterviewState, deps: Deps) -> dict:
+    """Store the current question's grade and move to the next question."""
+    current = state["current"]
+    question = question_of(state, deps, current["question_id"])
+    command = (state.get("pending") or {}).get("command")
+    update: dict = {"index": state["index"] + 1, "assessment": None}
+    if command == "end" and not current["answers"]:
+        return update  # ended before answering: the question is not counted
+    assessment = state.get("assessment")
+    if command == "skip" and not current["answers"]:
+        assessment = None
+    if assessment is None:
+        assessment = deps.provider.assess(question, "", ()).model_dump()
+        assessment["flags"] = ["skipped"]
+        assessment["feedback"] = "Skipped."
+    elif command == "skip" and "skipped" not in assessment["flags"]:
+        assessment = {**assessment, "flags": [*assessment["flags"], "skipped"]}
+    grade = {
+        **assessment,
+        "track": question.track,
+        "difficulty": question.difficulty,
+        "question": question.question,
+        "hints": current["hints"],
+        "followups": current["followups"],
+        "answer": "\n".join(current["answers"]),
+    }
+    update["grades"] = [grade]
+    if state["settings"]["feedback"] == "each" and command != "end":
+        since = (state.get("pending") or {}).get("received_at")
+        text = f"Feedback: {assessment['feedback']}"
+        _emit(text)
+        update["messages"] = [_say("feedback", text, question.id, since)]
+    return update
+
+
+def finish_interview(state: InterviewState, deps: Deps) -> dict:
+    report = build_report(state.get("grades") or [], state["settings"])
+    text = report_summary(report)
+    _emit(text)
+    since = (state.get("pending") or {}).get("received_at")
+    return {
+        "report": report,
+        "status": "finished",
+        "pending": None,
+        "messages": [_say("report", text, None, since)],
+    }
+
+
+# --- routers -----------------------------------------------------------------------------------
+
+
+def route_after_answer(
+    state: InterviewState,
+) -> Literal["assess_answer", "give_hint", "repeat_prompt", "record_grade"]:
+    command = state["pending"]["command"]
+    if command == "hint":
+        return "give_hint"
+    if command == "repeat":
+        return "repeat_prompt"
+    if command in ("skip", "end"):
+        return "record_grade"
+    return "assess_answer"
+
+
+def route_after_assess(
+    state: InterviewState,
+) -> Literal["probe_gap", "give_hint", "record_grade"]:
+    current = state["current"]
+    assessment = state["assessment"] or {}
+    flags = assessment.get("flags", [])
+    budget_left = current["followups"] < state["settings"]["max_followups"]
+    if not budget_left:
+        return "record_grade"
+    if "non-answer" in flags:
+        return "give_hint" if current["hints"] == 0 else "record_grade"
+    if "off-topic" in flags and not current["redirected"]:
+        return "probe_gap"
+    if assessment.get("followup_criterion"):
+        return "probe_gap"
+    return "record_grade"
+
+
+def route_after_record(state: InterviewState) -> Literal["ask_question", "finish_interview"]:
+    ended = (state.get("pending") or {}).get("command") == "end"
+    if ended or state["index"] >= len(state["plan"]):
+        return "finish_interview"
+    return "ask_question"

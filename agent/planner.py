@@ -1,0 +1,82 @@
+"""Choosing an interview's questions for a role, company type, tracks and difficulty."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+
+from agent.rubrics import DIFFICULTIES, TRACKS, Bank, Question
+
+# What each company type leans on, as the study plan describes: startups on LLM APIs and shipping,
+# Big Tech on system design and infrastructure, enterprises on business applications.
+COMPANY_EMPHASIS: dict[str, tuple[str, ...]] = {
+    "startup": ("llms", "prompting-rag", "mlops", "projects", "ml-system-design", "enterprise-ai"),
+    "big-tech": ("ml-system-design", "mlops", "llms", "projects", "prompting-rag", "enterprise-ai"),
+    "enterprise": ("enterprise-ai", "prompting-rag", "mlops", "projects", "llms", "ml-system-design"),
+}
+ROLE_EMPHASIS: dict[str, tuple[str, ...]] = {
+    "ml-engineer": ("ml-system-design", "mlops"),
+    "ai-engineer": ("llms", "prompting-rag"),
+}
+
+
+def _track_order(company_type: str, role: str, tracks: Iterable[str]) -> list[str]:
+    chosen = list(tracks) or list(TRACKS)
+    emphasis = COMPANY_EMPHASIS.get(company_type, TRACKS)
+    role_first = ROLE_EMPHASIS.get(role, ())
+
+    def rank(track: str) -> tuple[int, int]:
+        return (0 if track in role_first else 1, emphasis.index(track) if track in emphasis else 99)
+
+    return sorted(chosen, key=rank)
+
+
+def _difficulty_fit(question: Question, difficulty: str | None) -> int:
+    if difficulty is None:
+        return 0
+    gap = abs(DIFFICULTIES.index(question.difficulty) - DIFFICULTIES.index(difficulty))
+    return {0: 3, 1: 1}.get(gap, -2)
+
+
+def select_questions(
+    bank: Bank,
+    *,
+    role: str,
+    company_type: str,
+    tracks: Iterable[str] = (),
+    count: int,
+    difficulty: str | None = None,
+    seed: int = 0,
+    exclude: Iterable[str] = (),
+    first: Iterable[str] = (),
+) -> list[str]:
+    """Question ids, no repeats, spread over tracks in the order the company type emphasises.
+
+    `first` ids (e.g. resume deep-dives) lead the plan; `exclude` ids (asked before) are used only
+    when nothing else fits.
+    """
+    rng = random.Random(seed)
+    excluded = set(exclude)
+    order = _track_order(company_type, role, tracks)
+    plan = [qid for qid in first if qid in bank][:count]
+
+    def score(q: Question) -> float:
+        return (
+            (2 if company_type in q.company_types else 0)
+            + _difficulty_fit(q, difficulty)
+            + (0 if q.id not in excluded else -5)
+            + rng.random() * 1.5
+        )
+
+    pools: dict[str, list[Question]] = {}
+    for track in order:
+        pool = [
+            q for q in bank.questions
+            if q.track == track and role in q.roles and q.source != "resume" and q.id not in plan
+        ]
+        pools[track] = sorted(pool, key=score, reverse=True)
+    while len(plan) < count and any(pools.values()):
+        for track in order:
+            if pools[track] and len(plan) < count:
+                plan.append(pools[track].pop(0).id)
+    return plan

@@ -1,0 +1,214 @@
+"""The question bank: rubric data files loaded into validated models."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Track = Literal[
+    "ml-system-design",
+    "mlops",
+    "llms",
+    "prompting-rag",
+    "enterprise-ai",
+    "projects",
+]
+Difficulty = Literal["junior", "mid", "senior"]
+Role = Literal["ml-engineer", "ai-engineer"]
+CompanyType = Literal["startup", "big-tech", "enterprise"]
+
+TRACKS: tuple[str, ...] = Track.__args__
+DIFFICULTIES: tuple[str, ...] = Difficulty.__args__
+ROLES: tuple[str, ...] = Role.__args__
+COMPANY_TYPES: tuple[str, ...] = CompanyType.__args__
+
+TRACK_TITLES: dict[str, str] = {
+    "ml-system-design": "ML system design",
+    "mlops": "MLOps & model deployment",
+    "llms": "LLMs & foundation models",
+    "prompting-rag": "Prompt engineering, RAG & fine-tuning",
+    "enterprise-ai": "AI in the enterprise",
+    "projects": "Projects & resume deep-dive",
+}
+
+MAX_LEVEL = 3
+
+
+class RubricError(ValueError):
+    """A rubric file is missing, unreadable or invalid; the message names file, question and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Concept(_Strict):
+    """One idea a criterion looks for, with the phrasings that count as naming it."""
+
+    name: str = Field(min_length=1)
+    cues: list[str] = Field(min_length=1)
+
+    @field_validator("cues")
+    @classmethod
+    def _cues_not_blank(cls, cues: list[str]) -> list[str]:
+        if any(not cue.strip() for cue in cues):
+            raise ValueError("cues must not be blank")
+        return cues
+
+
+class Levels(_Strict):
+    """Anchored descriptors for each score on the 0-3 scale."""
+
+    none: str = Field(alias="0", min_length=1)
+    weak: str = Field(alias="1", min_length=1)
+    good: str = Field(alias="2", min_length=1)
+    excellent: str = Field(alias="3", min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def describe(self, level: int) -> str:
+        return (self.none, self.weak, self.good, self.excellent)[level]
+
+
+class Criterion(_Strict):
+    """One thing a strong answer must do, with how to recognise and probe it."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: str = Field(min_length=1)
+    weight: float = Field(gt=0, le=10)
+    concepts: list[Concept] = Field(min_length=1)
+    levels: Levels
+    probe: str = Field(min_length=1)
+
+    @property
+    def max_score(self) -> int:
+        return MAX_LEVEL
+
+
+class Question(_Strict):
+    """A bank question with its rubric."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    track: Track
+    difficulty: Difficulty
+    roles: list[Role] = Field(default_factory=lambda: list(ROLES), min_length=1)
+    company_types: list[CompanyType] = Field(
+        default_factory=lambda: list(COMPANY_TYPES), min_length=1
+    )
+    question: str = Field(min_length=10)
+    hint: str = Field(min_length=1)
+    criteria: list[Criterion] = Field(min_length=3, max_length=6)
+    reference_answer: str = Field(min_length=1)
+    common_mistakes: list[str] = Field(min_length=1)
+    source: Literal["seed", "bank", "resume"] = "bank"
+
+    @model_validator(mode="after")
+    def _criterion_ids_unique(self) -> Question:
+        ids = [c.id for c in self.criteria]
+        dupes = [i for i, n in Counter(ids).items() if n > 1]
+        if dupes:
+            raise ValueError(f"duplicate criterion ids: {', '.join(dupes)}")
+        return self
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for criterion in self.criteria:
+            if criterion.id == criterion_id:
+                return criterion
+        raise KeyError(criterion_id)
+
+
+class RubricFile(_Strict):
+    """The top level of one `rubrics/*.yaml` file."""
+
+    questions: list[Question] = Field(min_length=1)
+
+
+class Bank:
+    """All questions, by id, in file order."""
+
+    def __init__(self, questions: list[Question]) -> None:
+        self._questions = {q.id: q for q in questions}
+        self.questions = list(questions)
+
+    def __contains__(self, question_id: object) -> bool:
+        return question_id in self._questions
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def get(self, question_id: str) -> Question:
+        try:
+            return self._questions[question_id]
+        except KeyError:
+            raise KeyError(f"unknown question id: {question_id}") from None
+
+    def with_extra(self, extra: list[Question]) -> Bank:
+        """A bank that also holds `extra` (e.g. resume deep-dive questions)."""
+        return Bank([*self.questions, *[q for q in extra if q.id not in self._questions]])
+
+    def coverage(self) -> dict[str, dict[str, int]]:
+        """Question counts per track and difficulty."""
+        table = {t: dict.fromkeys(DIFFICULTIES, 0) for t in TRACKS}
+        for q in self.questions:
+            table[q.track][q.difficulty] += 1
+        return table
+
+
+def default_rubrics_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "rubrics"
+
+
+def _format_error(path: Path, data: object, error: ValidationError) -> str:
+    lines = []
+    for err in error.errors():
+        loc = list(err["loc"])
+        where = ""
+        if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
+            qid = "?"
+            questions = data.get("questions") if isinstance(data, dict) else None
+            if isinstance(questions, list) and loc[1] < len(questions):
+                item = questions[loc[1]]
+                if isinstance(item, dict):
+                    qid = str(item.get("id", "?"))
+            where = f" question {qid!r}"
+            loc = loc[2:]
+        field = ".".join(str(part) for part in loc) or "(top level)"
+        lines.append(f"{path.name}:{where} field {field}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def load_file(path: Path) -> list[Question]:
+    """Load and validate one rubric file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RubricError(f"{path.name}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise RubricError(f"{path.name}: not valid YAML: {exc}") from None
+    try:
+        return RubricFile.model_validate(data).questions
+    except ValidationError as exc:
+        raise RubricError(_format_error(path, data, exc)) from None
+
+
+def load_bank(directory: Path | None = None) -> Bank:
+    """Load every `*.yaml` file in `directory`; duplicate ids across files are an error."""
+    directory = directory or default_rubrics_dir()
+    paths = sorted(directory.glob("*.yaml"))
+    if not paths:
+        raise RubricError(f"no rubric files (*.yaml) in {directory}")
+    questions: list[Question] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        for q in load_file(path):
+            if q.id in seen:
+                raise RubricError(
+                    f"{path.name}: question {q.id!r} field id: already defined in {seen[q.id]}"
+                )
+            seen[q.id] = path.name
+            questions.append(q)
+    return Bank(questions)

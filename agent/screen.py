@@ -1,0 +1,100 @@
+"""Pre-screening an answer before grading: injection attempts, non-answers, commands."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from agent.text import clean, words
+
+Command = Literal["skip", "hint", "repeat", "end"]
+
+_COMMANDS: dict[str, Command] = {
+    "skip": "skip",
+    "next question": "skip",
+    "hint": "hint",
+    "give me a hint": "hint",
+    "repeat": "repeat",
+    "repeat the question": "repeat",
+    "end": "end",
+    "end interview": "end",
+    "end the interview": "end",
+    "stop": "end",
+    "quit": "end",
+    "exit": "end",
+}
+
+_INJECTION = re.compile(
+    r"""
+    \b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(instruction|rubric|rule|prompt|criteria|guideline|above|previous|prior)s?\b
+  | \b(give|award|assign|grant)\b[^.\n]{0,20}\b(full|maximum|max|perfect|top|highest|100|10/10|4/4)\b[^.\n]{0,15}\b(mark|score|point|grade|credit)s?\b
+  | \b(score|grade|rate|mark)\b[^.\n]{0,20}\b(100|10\s*/\s*10|4\s*/\s*4|5\s*/\s*5|full marks|maximum|perfect)\b
+  | \b(you\s+are|act\s+as|as)\s+(now\s+)?(the|an?|my)?\s*(grader|evaluator|examiner|judge|scorer|assessor)\b
+  | \byou\s+(must|will|should)\s+(output|return|give|respond|answer|assign)\b
+  | ^\s*(system|assistant|developer)\s*:
+  | <\|?\s*(im_start|im_end|system|endoftext)\s*\|?>
+  | </?\s*(system|instructions?|candidate_answer|answer)\s*>
+  | \b(new|updated|real)\s+instructions?\b
+  | \bjailbreak\b
+  | "?\b(score|label)"?\s*[:=]\s*"?(100|4)\b
+    """,
+    re.IGNORECASE | re.VERBOSE | re.MULTILINE,
+)
+
+_NON_ANSWERS = {
+    "i don't know",
+    "i do not know",
+    "i dont know",
+    "don't know",
+    "dont know",
+    "idk",
+    "no idea",
+    "i have no idea",
+    "not sure",
+    "i'm not sure",
+    "im not sure",
+    "i am not sure",
+    "no clue",
+    "dunno",
+    "pass",
+    "i pass",
+    "next",
+    "no",
+    "nothing",
+    "n/a",
+    "na",
+    "?",
+    "...",
+}
+
+_NON_ANSWER_WORDS = set(
+    "i im don t dont do not know no idea sure clue pass sorry can cannot answer this that "
+    "question remember recall have any unfortunately honestly really next move on lets let us "
+    "am it s skip haven never heard of".split()
+)
+
+
+def command_of(text: str) -> Command | None:
+    """A candidate command when the whole message is one (`/skip`, `hint`, `end interview`)."""
+    key = " ".join(clean(text).strip().lower().lstrip("/").split()).rstrip(".!")
+    return _COMMANDS.get(key)
+
+
+def is_injection(text: str) -> bool:
+    """True when the text tries to instruct or manipulate the grader."""
+    return bool(_INJECTION.search(clean(text)))
+
+
+def injection_spans(text: str) -> list[str]:
+    return [m.group(0) for m in _INJECTION.finditer(clean(text))]
+
+
+def is_non_answer(text: str) -> bool:
+    """Empty, 'I don't know', 'pass' and other ways of not answering."""
+    stripped = " ".join(clean(text).strip().lower().split()).rstrip(".!")
+    if not stripped or stripped in _NON_ANSWERS:
+        return True
+    ws = words(stripped)
+    if not ws:
+        return True
+    return len(ws) <= 12 and all(w in _NON_ANSWER_WORDS for w in ws)

@@ -1,0 +1,236 @@
+"""Running interviews: the graph, its checkpointer and the transcript store behind one object.
+
+The CLI and the UI both drive interviews through `Interviewer`, so anything one can do the other
+can too.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from langgraph.types import Command
+
+from agent.config import Settings
+from agent.graph import build_graph, sqlite_checkpointer
+from agent.providers import OfflineProvider, Provider
+from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, Bank, Question, load_bank
+from agent.state import InterviewSettings, InterviewState, Message
+from agent.transcripts import Transcript, TranscriptError, TranscriptStore, check_id
+
+OnText = Callable[[str], None]
+
+
+class InterviewError(ValueError):
+    """A request the interviewer cannot carry out; the message is meant for the user."""
+
+
+@dataclass
+class Timings:
+    """Where a turn's time went, in milliseconds."""
+
+    graph_ms: float = 0.0
+    persist_ms: float = 0.0
+
+
+@dataclass
+class TurnResult:
+    """What one call produced: the interviewer's new messages and whether the interview is over."""
+
+    interview_id: str
+    messages: list[Message]
+    finished: bool
+    transcript_path: str | None
+    save_error: str | None = None
+    timings: Timings = field(default_factory=Timings)
+
+
+def new_interview_id() -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def interview_settings(
+    *,
+    role: str = "ml-engineer",
+    company_type: str = "big-tech",
+    tracks: list[str] | None = None,
+    questions: int = 3,
+    difficulty: str | None = None,
+    max_followups: int = 2,
+    feedback: str = "end",
+    resume: list[str] | None = None,
+    seed: int | None = None,
+) -> InterviewSettings:
+    """Validated interview settings; a bad value raises `InterviewError` naming it."""
+    tracks = list(tracks or [])
+    if role not in ROLES:
+        raise InterviewError(f"unknown role {role!r}; choose from {', '.join(ROLES)}")
+    if company_type not in COMPANY_TYPES:
+        raise InterviewError(
+            f"unknown company type {company_type!r}; choose from {', '.join(COMPANY_TYPES)}"
+        )
+    for track in tracks:
+        if track not in TRACKS:
+            raise InterviewError(f"unknown track {track!r}; choose from {', '.join(TRACKS)}")
+    if difficulty is not None and difficulty not in DIFFICULTIES:
+        raise InterviewError(
+            f"unknown difficulty {difficulty!r}; choose from {', '.join(DIFFICULTIES)}"
+        )
+    if not 1 <= questions <= 20:
+        raise InterviewError("number of questions must be between 1 and 20")
+    if not 0 <= max_followups <= 5:
+        raise InterviewError("follow-ups per question must be between 0 and 5")
+    if feedback not in ("each", "end"):
+        raise InterviewError("feedback must be 'each' or 'end'")
+    return {
+        "role": role,
+        "company_type": company_type,
+        "tracks": tracks,
+        "questions": questions,
+        "difficulty": difficulty,
+        "max_followups": max_followups,
+        "feedback": feedback,  # type: ignore[typeddict-item]
+        "resume": list(resume or []),
+        "seed": seed if seed is not None else random.randrange(2**31),
+    }
+
+
+class Interviewer:
+    """Starts, continues and stores interviews."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        provider: Provider | None = None,
+        bank: Bank | None = None,
+    ) -> None:
+        self.settings = settings
+        self.bank = bank or load_bank(settings.rubrics_dir)
+        self.provider = provider or OfflineProvider()
+        self.checkpointer = sqlite_checkpointer(settings.checkpoints)
+        self.graph = build_graph(self.provider, self.bank, self.checkpointer)
+        self.store = TranscriptStore(settings.transcripts_dir)
+
+    def close(self) -> None:
+        self.checkpointer.conn.close()
+
+    def __enter__(self) -> Interviewer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _config(interview_id: str) -> dict:
+        return {"configurable": {"thread_id": interview_id}}
+
+    def start(
+        self,
+        options: InterviewSettings,
+        *,
+        interview_id: str | None = None,
+        custom_questions: list[Question] | None = None,
+        on_text: OnText | None = None,
+    ) -> TurnResult:
+        """Plan an interview and ask its first question."""
+        interview_id = check_id(interview_id) if interview_id else new_interview_id()
+        if self.exists(interview_id):
+            raise InterviewError(f"interview {interview_id} already exists")
+        initial: InterviewState = {
+            "interview_id": interview_id,
+            "settings": options,
+            "custom_questions": [q.model_dump(by_alias=True) for q in custom_questions or []],
+            "messages": [],
+            "grades": [],
+            "report": None,
+        }
+        return self._run(interview_id, initial, on_text, created=True)
+
+    def reply(self, interview_id: str, text: str, *, on_text: OnText | None = None) -> TurnResult:
+        """Hand the candidate's message (an answer or a command) to the waiting interview."""
+        check_id(interview_id)
+        if not isinstance(text, str):
+            raise InterviewError("an answer must be text")
+        state = self.state(interview_id)
+        if state is None:
+            raise InterviewError(f"no interview with id {interview_id}")
+        if state.get("status") == "finished":
+            raise InterviewError(f"interview {interview_id} has finished")
+        return self._run(interview_id, Command(resume=text), on_text)
+
+    def state(self, interview_id: str) -> InterviewState | None:
+        snapshot = self.graph.get_state(self._config(check_id(interview_id)))
+        return snapshot.values or None
+
+    def exists(self, interview_id: str) -> bool:
+        return self.state(interview_id) is not None
+
+    def waiting_prompt(self, interview_id: str) -> str | None:
+        """The question or follow-up the interview is waiting on, if any."""
+        snapshot = self.graph.get_state(self._config(interview_id))
+        for task in snapshot.tasks:
+            for intr in task.interrupts:
+                return intr.value.get("prompt")
+        return None
+
+    def _run(
+        self, interview_id: str, graph_input: object, on_text: OnText | None, created: bool = False
+    ) -> TurnResult:
+        config = self._config(interview_id)
+        before = len((self.state(interview_id) or {}).get("messages", [])) if not created else 0
+        timings = Timings()
+        t0 = time.perf_counter()
+        values: InterviewState | None = None
+        for mode, chunk in self.graph.stream(
+            graph_input, config, stream_mode=["custom", "values"]
+        ):
+            if mode == "custom" and on_text and isinstance(chunk, dict) and "interviewer" in chunk:
+                on_text(chunk["interviewer"])
+            elif mode == "values":
+                values = chunk
+        timings.graph_ms = (time.perf_counter() - t0) * 1000
+        values = values or self.state(interview_id) or {}
+        new = [m for m in values.get("messages", [])[before:] if m["role"] == "interviewer"]
+        t1 = time.perf_counter()
+        path, error = None, None
+        try:
+            path = str(self.save(interview_id, values))
+        except TranscriptError as exc:
+            error = str(exc)
+        timings.persist_ms = (time.perf_counter() - t1) * 1000
+        return TurnResult(
+            interview_id=interview_id,
+            messages=new,
+            finished=values.get("status") == "finished",
+            transcript_path=path,
+            save_error=error,
+            timings=timings,
+        )
+
+    def transcript_of(self, interview_id: str, values: InterviewState | None = None) -> Transcript:
+        values = values or self.state(interview_id)
+        if values is None:
+            raise InterviewError(f"no interview with id {interview_id}")
+        turns = values.get("messages", [])
+        created = turns[0]["at"] if turns else datetime.now(UTC).isoformat()
+        return Transcript(
+            id=interview_id,
+            created_at=created,
+            updated_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            status=values.get("status", "in_progress"),
+            settings=dict(values.get("settings", {})),
+            brain=self.provider.brain,
+            model=self.provider.model,
+            plan=values.get("plan", []),
+            turns=turns,
+            grades=values.get("grades", []),
+            report=values.get("report"),
+        )
+
+    def save(self, interview_id: str, values: InterviewState | None = None):
+        return self.store.save(self.transcript_of(interview_id, values))

@@ -1,0 +1,86 @@
+"""Text normalisation for matching: sentences, tokens, stems."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+_STEMMER = snowballstemmer.stemmer("english")
+_TOKEN = re.compile(r"[a-z0-9]+")
+# A sentence ends at . ! ? ; or a line break, but not inside numbers ("0.5") or "e.g.".
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<=[.!?;])\s+|\n+|(?<=:)\s*\n")
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+
+# British spellings folded to American before stemming, so cues need only one.
+_SPELLING = {
+    "quantisation": "quantization",
+    "quantise": "quantize",
+    "quantised": "quantized",
+    "optimise": "optimize",
+    "optimised": "optimized",
+    "optimisation": "optimization",
+    "utilisation": "utilization",
+    "normalisation": "normalization",
+    "latencies": "latency",
+}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an answer: its verbatim text and its stemmed tokens."""
+
+    text: str
+    words: tuple[str, ...]
+    stems: tuple[str, ...]
+
+
+def clean(text: str) -> str:
+    """Unicode-normalise and drop control characters, keeping line breaks."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    word = _SPELLING.get(word, word)
+    return _STEMMER.stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens; hyphens and punctuation separate words."""
+    return _TOKEN.findall(clean(text).lower())
+
+
+def stems(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in words(text))
+
+
+def sentences(text: str) -> list[Sentence]:
+    """Split an answer into sentences, keeping each one's verbatim text for evidence."""
+    out: list[Sentence] = []
+    for raw in _SENTENCE_END.split(text):
+        if raw is None:
+            continue
+        piece = _BULLET.sub("", raw).strip()
+        if not piece:
+            continue
+        ws = tuple(words(piece))
+        if ws:
+            out.append(Sentence(text=piece, words=ws, stems=tuple(stem(w) for w in ws)))
+    return out
+
+
+def find(needle: tuple[str, ...], haystack: tuple[str, ...]) -> int:
+    """Index of the first occurrence of `needle` as a contiguous run in `haystack`, else -1."""
+    n = len(needle)
+    if n == 0:
+        return -1
+    first = needle[0]
+    for i in range(len(haystack) - n + 1):
+        if haystack[i] == first and haystack[i : i + n] == needle:
+            return i
+    return -1

@@ -1,0 +1,225 @@
+"""Interview transcripts: one schema-versioned JSON file per interview, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent.assessment import CriterionGrade, Flag
+from agent.rubrics import TRACK_TITLES
+
+SCHEMA_VERSION = 1
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class TranscriptError(Exception):
+    """A transcript cannot be found, read, parsed or written; the message says which and why."""
+
+
+def check_id(interview_id: str) -> str:
+    """Reject ids that could escape the transcripts folder or are not ours."""
+    if not isinstance(interview_id, str) or not _ID.fullmatch(interview_id):
+        raise TranscriptError(
+            f"invalid interview id {interview_id!r}: use letters, digits, '-' and '_' only"
+        )
+    return interview_id
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Turn(_Model):
+    role: Literal["interviewer", "candidate"]
+    kind: str
+    text: str
+    question_id: str | None = None
+    at: str
+    latency_ms: float | None = None
+
+
+class Grade(_Model):
+    question_id: str
+    question: str
+    track: str
+    difficulty: str
+    score: float = Field(ge=0, le=100)
+    criteria: list[CriterionGrade]
+    flags: list[Flag]
+    feedback: str
+    hints: int
+    followups: int
+    answer: str
+    brain: str
+    model: str
+    followup_criterion: str | None = None
+    followup: str | None = None
+
+
+class Transcript(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str
+    created_at: str
+    updated_at: str
+    status: Literal["in_progress", "finished"]
+    settings: dict
+    brain: str
+    model: str
+    plan: list[str]
+    turns: list[Turn]
+    grades: list[Grade]
+    report: dict | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One file in the transcripts folder: readable with a summary, or not with the reason."""
+
+    id: str
+    path: Path
+    ok: bool
+    error: str = ""
+    created_at: str = ""
+    status: str = ""
+    role: str = ""
+    company_type: str = ""
+    tracks: tuple[str, ...] = ()
+    brain: str = ""
+    model: str = ""
+    score: float | None = None
+
+
+class TranscriptStore:
+    """The transcripts folder."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def path_for(self, interview_id: str) -> Path:
+        return self.directory / f"{check_id(interview_id)}.json"
+
+    def save(self, transcript: Transcript) -> Path:
+        """Write via a temp file and rename, so a crash never leaves a half-written transcript."""
+        path = self.path_for(transcript.id)
+        data = transcript.model_dump_json(indent=2)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{transcript.id}.", suffix=".tmp", dir=self.directory)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise TranscriptError(
+                f"could not save transcript {transcript.id} to {self.directory}: {exc.strerror or exc}"
+            ) from None
+        return path
+
+    def load(self, interview_id: str) -> Transcript:
+        path = self.path_for(interview_id)
+        if not path.exists():
+            raise TranscriptError(f"no transcript with id {interview_id!r} in {self.directory}")
+        return self._read(path)
+
+    @staticmethod
+    def _read(path: Path) -> Transcript:
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TranscriptError(f"{path.name}: unreadable: {exc}") from None
+        try:
+            return Transcript.model_validate(json.loads(raw))
+        except json.JSONDecodeError as exc:
+            raise TranscriptError(f"{path.name}: not valid JSON ({exc.msg})") from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+            raise TranscriptError(f"{path.name}: not a transcript ({where}: {first['msg']})") from None
+
+    def list(self) -> list[Listing]:
+        """Every `*.json` file, newest first; unreadable files are listed, never raised."""
+        if not self.directory.is_dir():
+            return []
+        out: list[Listing] = []
+        for path in self.directory.glob("*.json"):
+            try:
+                t = self._read(path)
+            except TranscriptError as exc:
+                out.append(Listing(id=path.stem, path=path, ok=False, error=str(exc)))
+                continue
+            out.append(
+                Listing(
+                    id=t.id,
+                    path=path,
+                    ok=True,
+                    created_at=t.created_at,
+                    status=t.status,
+                    role=str(t.settings.get("role", "")),
+                    company_type=str(t.settings.get("company_type", "")),
+                    tracks=tuple(sorted({g.track for g in t.grades}) or t.settings.get("tracks", [])),
+                    brain=t.brain,
+                    model=t.model,
+                    score=t.report["overall"] if t.report else None,
+                )
+            )
+        out.sort(key=lambda item: (item.ok, item.created_at), reverse=True)
+        return out
+
+    def delete(self, interview_id: str) -> None:
+        path = self.path_for(interview_id)
+        if not path.exists():
+            raise TranscriptError(f"no transcript with id {interview_id!r}")
+        path.unlink()
+
+
+def to_markdown(t: Transcript) -> str:
+    """A readable report and conversation."""
+    lines = [f"# Mock interview {t.id}", ""]
+    s = t.settings
+    lines.append(
+        f"- Date: {t.created_at}\n- Role: {s.get('role')}\n- Company type: {s.get('company_type')}\n"
+        f"- Graded by: {t.brain} ({t.model})\n- Status: {t.status}"
+    )
+    if t.report:
+        lines += ["", "## Report", "", f"Overall: **{t.report['overall']:.0f}/100** ({t.report['band']})", ""]
+        for track, score in t.report["per_track"].items():
+            lines.append(f"- {TRACK_TITLES.get(track, track)}: {score:.0f}/100")
+    for g in t.grades:
+        lines += ["", f"### {g.question_id}: {g.score:.0f}/100", "", f"> {g.question}", ""]
+        if g.flags:
+            lines.append(f"Flags: {', '.join(g.flags)}\n")
+        lines.append("| criterion | score | evidence | missing |")
+        lines.append("|---|---|---|---|")
+        for c in g.criteria:
+            evidence = " / ".join(f"“{_cell(e)}”" for e in c.evidence) or "-"
+            missing = "; ".join(_cell(m) for m in c.missing) or "-"
+            lines.append(f"| {c.id} | {c.score}/{c.max_score} | {evidence} | {missing} |")
+    lines += ["", "## Conversation", ""]
+    for turn in t.turns:
+        who = "Interviewer" if turn.role == "interviewer" else "Candidate"
+        body = _quote(turn.text)
+        lines.append(f"**{who}** ({turn.kind}):\n\n{body}\n")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _quote(text: str) -> str:
+    # Candidate text is data: shown as a quoted code block so Markdown and HTML stay inert.
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
