@@ -11,7 +11,7 @@ from pathlib import Path
 from agent.config import Settings, load_settings
 from agent.providers import OfflineProvider
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, RubricError, load_bank
-from agent.session import InterviewError, Interviewer, interview_settings
+from agent.session import Interviewer, InterviewError, interview_settings
 from agent.transcripts import TranscriptError, TranscriptStore, to_markdown
 
 MAX_ANSWER_CHARS = 100_000
@@ -44,7 +44,12 @@ def _read_answer(interactive: bool) -> str | None:
             return "\n".join(lines)
         if line != "":
             lines.append(line)
-        if len(lines) == 1 and line.strip().lower().lstrip("/") in ("skip", "hint", "repeat", "end"):
+        if len(lines) == 1 and line.strip().lower().lstrip("/") in (
+            "skip",
+            "hint",
+            "repeat",
+            "end",
+        ):
             return line
 
 
@@ -149,7 +154,9 @@ def cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _out(json.dumps(assessment.grade_json(), ensure_ascii=False))
         return 0
-    _out(f"{args.question}: {assessment.score:.0f}/100  flags: {', '.join(assessment.flags) or '-'}")
+    _out(
+        f"{args.question}: {assessment.score:.0f}/100  flags: {', '.join(assessment.flags) or '-'}"
+    )
     for c in assessment.criteria:
         _out(f"  {c.id:<22} {c.score}/{c.max_score}  {c.level}")
         for quote in c.evidence:
@@ -194,7 +201,11 @@ def cmd_rubrics_check(args: argparse.Namespace, settings: Settings) -> int:
     coverage = bank.coverage()
     _out(f"{'track':<18}" + "".join(f"{d:>8}" for d in DIFFICULTIES) + f"{'total':>8}")
     for track, row in coverage.items():
-        _out(f"{track:<18}" + "".join(f"{row[d]:>8}" for d in DIFFICULTIES) + f"{sum(row.values()):>8}")
+        _out(
+            f"{track:<18}"
+            + "".join(f"{row[d]:>8}" for d in DIFFICULTIES)
+            + f"{sum(row.values()):>8}"
+        )
     return 0
 
 

@@ -34,8 +34,7 @@ _EXPLAIN_STEMS = frozenset(
         "reduce reduces increase increases improve improves lower higher faster slower cheaper "
         "tradeoff trade but however whereas while instead unlike rather versus vs example "
         "instance if when allows enables helps avoid cost costs expense depends otherwise "
-        "measure measured compared baseline better worse risk instead ensure prevents without "
-        "only whether"
+        "measure measured compared baseline better worse risk instead ensure prevents without"
     ).split()
 )
 _MIN_EXPLAIN_WORDS = 7
@@ -83,7 +82,7 @@ def _contrast_between(ws: tuple[str, ...], i: int, j: int) -> bool:
 
 
 def _explains(sentence: Sentence) -> bool:
-    """A sentence explains when it is long enough and gives a reason, example, number or contrast."""
+    """A long enough sentence that gives a reason, an example, a number or a contrast."""
     if len(sentence.words) < _MIN_EXPLAIN_WORDS:
         return False
     function_words = sum(1 for w in sentence.words if w in _STOPWORDS)
@@ -126,8 +125,8 @@ def _level(criterion: Criterion, hits: list[_Hit | None]) -> int:
     fraction = len(covered) / len(hits)
     depth = len({h.sentence.text for h in explained})
     longest = max(len(h.sentence.words) for h in explained)
-    deep = depth >= 2 or (len(explained) >= 2 and longest >= 18) or (
-        len(hits) == 1 and longest >= 22
+    deep = (
+        depth >= 2 or (len(explained) >= 2 and longest >= 18) or (len(hits) == 1 and longest >= 22)
     )
     if fraction >= 0.66 and deep:
         return 3
@@ -171,12 +170,15 @@ def _on_topic_ratio(question: Question, sents: list[Sentence]) -> float:
 def _grade_criterion(criterion: Criterion, sents: list[Sentence], cap: int) -> CriterionGrade:
     hits: list[_Hit | None] = []
     missing: list[str] = []
+    dismissed = False
     for concept in criterion.concepts:
-        hit, _ = _find_concept(_compile_cues(tuple(concept.cues)), sents)
+        hit, negated_only = _find_concept(_compile_cues(tuple(concept.cues)), sents)
         hits.append(hit)
+        dismissed = dismissed or negated_only
         if hit is None:
             missing.append(concept.name)
-    level = min(_level(criterion, hits), cap)
+    # Dismissing a required idea ("latency is not a concern") caps the criterion at weak.
+    level = min(_level(criterion, hits), 1 if dismissed else cap)
     evidence: list[str] = []
     for hit in hits:
         if hit is not None and hit.sentence.text not in evidence:
@@ -195,7 +197,9 @@ def _grade_criterion(criterion: Criterion, sents: list[Sentence], cap: int) -> C
 
 def _weighted(question: Question, grades: list[CriterionGrade]) -> float:
     total = sum(c.weight for c in question.criteria)
-    got = sum(c.weight * g.score / g.max_score for c, g in zip(question.criteria, grades, strict=True))
+    got = sum(
+        c.weight * g.score / g.max_score for c, g in zip(question.criteria, grades, strict=True)
+    )
     return 100.0 * got / total
 
 
@@ -214,7 +218,9 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     if spans:
         flags.append("injection")
     # Sentences that carry the injection never earn credit.
-    sents = [s for s in all_sents if not any(span in s.text for span in spans)] if spans else all_sents
+    sents = (
+        [s for s in all_sents if not any(span in s.text for span in spans)] if spans else all_sents
+    )
 
     if is_non_answer(answer):
         flags.append("non-answer")

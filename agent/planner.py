@@ -12,7 +12,14 @@ from agent.rubrics import DIFFICULTIES, TRACKS, Bank, Question
 COMPANY_EMPHASIS: dict[str, tuple[str, ...]] = {
     "startup": ("llms", "prompting-rag", "mlops", "projects", "ml-system-design", "enterprise-ai"),
     "big-tech": ("ml-system-design", "mlops", "llms", "projects", "prompting-rag", "enterprise-ai"),
-    "enterprise": ("enterprise-ai", "prompting-rag", "mlops", "projects", "llms", "ml-system-design"),
+    "enterprise": (
+        "enterprise-ai",
+        "prompting-rag",
+        "mlops",
+        "projects",
+        "llms",
+        "ml-system-design",
+    ),
 }
 ROLE_EMPHASIS: dict[str, tuple[str, ...]] = {
     "ml-engineer": ("ml-system-design", "mlops"),
@@ -21,14 +28,18 @@ ROLE_EMPHASIS: dict[str, tuple[str, ...]] = {
 
 
 def _track_order(company_type: str, role: str, tracks: Iterable[str]) -> list[str]:
-    chosen = list(tracks) or list(TRACKS)
+    """Tracks the candidate chose keep their order; otherwise the company type's emphasis leads,
+    nudged towards the role's core tracks."""
+    chosen = list(dict.fromkeys(tracks))
+    if chosen:
+        return chosen
     emphasis = COMPANY_EMPHASIS.get(company_type, TRACKS)
     role_first = ROLE_EMPHASIS.get(role, ())
 
-    def rank(track: str) -> tuple[int, int]:
-        return (0 if track in role_first else 1, emphasis.index(track) if track in emphasis else 99)
+    def rank(track: str) -> float:
+        return emphasis.index(track) - (1.5 if track in role_first else 0)
 
-    return sorted(chosen, key=rank)
+    return sorted(TRACKS, key=rank)
 
 
 def _difficulty_fit(question: Question, difficulty: str | None) -> int:
@@ -71,7 +82,8 @@ def select_questions(
     pools: dict[str, list[Question]] = {}
     for track in order:
         pool = [
-            q for q in bank.questions
+            q
+            for q in bank.questions
             if q.track == track and role in q.roles and q.source != "resume" and q.id not in plan
         ]
         pools[track] = sorted(pool, key=score, reverse=True)

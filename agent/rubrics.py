@@ -39,7 +39,7 @@ MAX_LEVEL = 3
 
 
 class RubricError(ValueError):
-    """A rubric file is missing, unreadable or invalid; the message names file, question and field."""
+    """A rubric file is unreadable or invalid; the message names file, question and field."""
 
 
 class _Strict(BaseModel):

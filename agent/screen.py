@@ -28,8 +28,8 @@ _INJECTION = re.compile(
     r"""
     \b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(instruction|rubric|rule|prompt|criteria|guideline|above|previous|prior)s?\b
   | \b(give|award|assign|grant)\b[^.\n]{0,20}\b(full|maximum|max|perfect|top|highest|100|10/10|4/4)\b[^.\n]{0,15}\b(mark|score|point|grade|credit)s?\b
-  | \b(score|grade|rate|mark)\b[^.\n]{0,20}\b(100|10\s*/\s*10|4\s*/\s*4|5\s*/\s*5|full marks|maximum|perfect)\b
-  | \b(you\s+are|act\s+as|as)\s+(now\s+)?(the|an?|my)?\s*(grader|evaluator|examiner|judge|scorer|assessor)\b
+  | \b(score|grade|mark|rate)\s+(this|me|it|my\s+answer|the\s+answer)\s+(as\s+|at\s+|with\s+|an?\s+)?(100|10\s*/\s*10|4\s*/\s*4|5\s*/\s*5|full|maximum|perfect|excellent|4)\b
+  | \b(you\s+are|act\s+as|acting\s+as)\s+(now\s+)?(the|an?|my)?\s*(grader|evaluator|examiner|judge|scorer|assessor)\b
   | \byou\s+(must|will|should)\s+(output|return|give|respond|answer|assign)\b
   | ^\s*(system|assistant|developer)\s*:
   | <\|?\s*(im_start|im_end|system|endoftext)\s*\|?>

@@ -186,9 +186,7 @@ class Interviewer:
         timings = Timings()
         t0 = time.perf_counter()
         values: InterviewState | None = None
-        for mode, chunk in self.graph.stream(
-            graph_input, config, stream_mode=["custom", "values"]
-        ):
+        for mode, chunk in self.graph.stream(graph_input, config, stream_mode=["custom", "values"]):
             if mode == "custom" and on_text and isinstance(chunk, dict) and "interviewer" in chunk:
                 on_text(chunk["interviewer"])
             elif mode == "values":

@@ -111,7 +111,9 @@ class TranscriptStore:
         data = transcript.model_dump_json(indent=2)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{transcript.id}.", suffix=".tmp", dir=self.directory)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{transcript.id}.", suffix=".tmp", dir=self.directory
+            )
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as f:
                     f.write(data)
@@ -123,7 +125,8 @@ class TranscriptStore:
                 raise
         except OSError as exc:
             raise TranscriptError(
-                f"could not save transcript {transcript.id} to {self.directory}: {exc.strerror or exc}"
+                f"could not save transcript {transcript.id} to {self.directory}: "
+                f"{exc.strerror or exc}"
             ) from None
         return path
 
@@ -146,7 +149,9 @@ class TranscriptStore:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-            raise TranscriptError(f"{path.name}: not a transcript ({where}: {first['msg']})") from None
+            raise TranscriptError(
+                f"{path.name}: not a transcript ({where}: {first['msg']})"
+            ) from None
 
     def list(self) -> list[Listing]:
         """Every `*.json` file, newest first; unreadable files are listed, never raised."""
@@ -168,7 +173,9 @@ class TranscriptStore:
                     status=t.status,
                     role=str(t.settings.get("role", "")),
                     company_type=str(t.settings.get("company_type", "")),
-                    tracks=tuple(sorted({g.track for g in t.grades}) or t.settings.get("tracks", [])),
+                    tracks=tuple(
+                        sorted({g.track for g in t.grades}) or t.settings.get("tracks", [])
+                    ),
                     brain=t.brain,
                     model=t.model,
                     score=t.report["overall"] if t.report else None,
@@ -189,11 +196,18 @@ def to_markdown(t: Transcript) -> str:
     lines = [f"# Mock interview {t.id}", ""]
     s = t.settings
     lines.append(
-        f"- Date: {t.created_at}\n- Role: {s.get('role')}\n- Company type: {s.get('company_type')}\n"
+        f"- Date: {t.created_at}\n- Role: {s.get('role')}\n"
+        f"- Company type: {s.get('company_type')}\n"
         f"- Graded by: {t.brain} ({t.model})\n- Status: {t.status}"
     )
     if t.report:
-        lines += ["", "## Report", "", f"Overall: **{t.report['overall']:.0f}/100** ({t.report['band']})", ""]
+        lines += [
+            "",
+            "## Report",
+            "",
+            f"Overall: **{t.report['overall']:.0f}/100** ({t.report['band']})",
+            "",
+        ]
         for track, score in t.report["per_track"].items():
             lines.append(f"- {TRACK_TITLES.get(track, track)}: {score:.0f}/100")
     for g in t.grades:

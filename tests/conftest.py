@@ -1,0 +1,55 @@
+"""Shared fixtures: real bank, real graph and checkpointer, files under tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.assessment import Assessment
+from agent.config import Settings
+from agent.rubrics import Bank, Question, load_bank
+from agent.session import Interviewer
+
+
+@pytest.fixture(scope="session")
+def bank() -> Bank:
+    return load_bank()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(transcripts_dir=tmp_path / "transcripts")
+
+
+@pytest.fixture
+def interviewer(settings: Settings, bank: Bank):
+    with Interviewer(settings, bank=bank) as iv:
+        yield iv
+
+
+class ScriptedProvider:
+    """A provider that returns queued assessments, records what it was sent, and fails when its
+    script runs out, so a test cannot pass on empty output."""
+
+    brain = "scripted"
+    model = "script"
+
+    def __init__(self) -> None:
+        self.queue: list[Assessment] = []
+        self.calls: list[tuple[str, str, tuple[str, ...]]] = []
+
+    def enqueue(self, *assessments: Assessment) -> ScriptedProvider:
+        self.queue.extend(assessments)
+        return self
+
+    def assess(self, question: Question, answer: str, asked_probes: tuple[str, ...] = ()):
+        self.calls.append((question.id, answer, asked_probes))
+        if not self.queue:
+            raise AssertionError(f"script ran out: unexpected assess() for {question.id}")
+        return self.queue.pop(0)
+
+
+@pytest.fixture
+def scripted() -> ScriptedProvider:
+    return ScriptedProvider()

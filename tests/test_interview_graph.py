@@ -1,0 +1,182 @@
+"""Full interviews through the real graph, SQLite checkpointer and transcript files."""
+
+import json
+
+import pytest
+
+from agent.assessment import Assessment, CriterionGrade
+from agent.rubrics import Bank
+from agent.session import Interviewer, InterviewError, interview_settings
+from agent.transcripts import Transcript
+
+from .test_engine import STRONG_LATENCY
+
+WEAK_LATENCY = "I'd make the model smaller with quantization."
+
+
+@pytest.fixture
+def latency_bank(bank) -> Bank:
+    """Just the two seed questions on one track, so plans are known."""
+    return Bank([bank.get("seed-inference-latency"), bank.get("seed-research-vs-production")])
+
+
+def options(**kw):
+    base = dict(questions=2, max_followups=2, seed=7, role="ml-engineer", company_type="big-tech")
+    base.update(kw)
+    return interview_settings(**base)
+
+
+def kinds(messages):
+    return [m["kind"] for m in messages]
+
+
+def moves_on(question_id: str) -> Assessment:
+    grade = CriterionGrade(id="c", score=3, max_score=3, evidence=["x"])
+    return Assessment(question_id=question_id, score=100, criteria=[grade], feedback="ok")
+
+
+def test_complete_scripted_interview_writes_valid_transcript(settings, bank, scripted):
+    with Interviewer(settings, provider=scripted, bank=bank) as iv:
+        start = iv.start(options())
+        plan = iv.state(start.interview_id)["plan"]
+        scripted.enqueue(moves_on(plan[0]), moves_on(plan[1]))
+        first = iv.reply(start.interview_id, "answer one")
+        second = iv.reply(start.interview_id, "answer two")
+    assert kinds(first.messages) == ["question"]
+    assert second.finished and kinds(second.messages) == ["report"]
+    assert [c[1] for c in scripted.calls] == ["answer one", "answer two"]
+    path = settings.transcripts_dir / f"{start.interview_id}.json"
+    transcript = Transcript.model_validate(json.loads(path.read_text()))
+    assert transcript.status == "finished"
+    assert transcript.brain == "scripted"
+    assert [g.question_id for g in transcript.grades] == plan
+    assert transcript.report["questions_answered"] == 2
+    candidate = [t.text for t in transcript.turns if t.role == "candidate"]
+    assert candidate == ["answer one", "answer two"]
+    assert all(t.latency_ms is not None for t in transcript.turns if t.role == "candidate")
+
+
+def test_weak_answer_gets_followup_on_uncovered_criterion(settings, latency_bank):
+    with Interviewer(settings, bank=latency_bank) as iv:
+        start = iv.start(options(questions=1, tracks=["mlops"]))
+        result = iv.reply(start.interview_id, WEAK_LATENCY)
+        state = iv.state(start.interview_id)
+    assert kinds(result.messages) == ["probe"]
+    target = state["current"]["probed"][0]
+    scores = {c["id"]: c["score"] for c in state["assessment"]["criteria"]}
+    assert scores[target] == 0
+    question = latency_bank.get("seed-inference-latency")
+    assert result.messages[0]["text"] == question.criterion(target).probe
+
+
+def test_strong_answer_moves_on(settings, latency_bank):
+    with Interviewer(settings, bank=latency_bank) as iv:
+        start = iv.start(options(questions=2, tracks=["mlops", "ml-system-design"]))
+        assert start.messages[0]["question_id"] == "seed-inference-latency"
+        result = iv.reply(start.interview_id, STRONG_LATENCY)
+    assert kinds(result.messages) == ["question"]
+    assert result.messages[0]["question_id"] == "seed-research-vs-production"
+
+
+def test_followup_bound_holds(settings, latency_bank):
+    with Interviewer(settings, bank=latency_bank) as iv:
+        start = iv.start(
+            options(questions=2, max_followups=2, tracks=["mlops", "ml-system-design"])
+        )
+        iid = start.interview_id
+        replies = [iv.reply(iid, WEAK_LATENCY) for _ in range(3)]
+        grades = iv.state(iid)["grades"]
+    assert [kinds(r.messages) for r in replies] == [["probe"], ["probe"], ["question"]]
+    assert grades[0]["followups"] == 2
+
+
+def test_zero_followups_moves_straight_on(settings, latency_bank):
+    with Interviewer(settings, bank=latency_bank) as iv:
+        start = iv.start(options(max_followups=0, tracks=["mlops", "ml-system-design"]))
+        result = iv.reply(start.interview_id, WEAK_LATENCY)
+    assert kinds(result.messages) == ["question"]
+
+
+def test_hint_repeat_skip_and_end_go_through_the_graph(settings, latency_bank):
+    question = latency_bank.get("seed-inference-latency")
+    with Interviewer(settings, bank=latency_bank) as iv:
+        start = iv.start(options(tracks=["mlops", "ml-system-design"], feedback="each"))
+        iid = start.interview_id
+        hint = iv.reply(iid, "hint")
+        repeat = iv.reply(iid, "/repeat")
+        skip = iv.reply(iid, "skip")
+        end = iv.reply(iid, "end")
+        state = iv.state(iid)
+    assert kinds(hint.messages) == ["hint"] and question.hint in hint.messages[0]["text"]
+    assert kinds(repeat.messages) == ["repeat"]
+    assert repeat.messages[0]["text"] == start.messages[0]["text"]
+    assert kinds(skip.messages) == ["feedback", "question"]
+    assert end.finished and kinds(end.messages) == ["report"]
+    assert [g["question_id"] for g in state["grades"]] == ["seed-inference-latency"]
+    assert state["grades"][0]["flags"] == ["skipped"] and state["grades"][0]["score"] == 0
+    assert state["grades"][0]["hints"] == 1
+
+
+def test_end_after_partial_answer_grades_it(settings, latency_bank):
+    with Interviewer(settings, bank=latency_bank) as iv:
+        start = iv.start(options(tracks=["mlops", "ml-system-design"]))
+        iv.reply(start.interview_id, WEAK_LATENCY)
+        end = iv.reply(start.interview_id, "end")
+        state = iv.state(start.interview_id)
+    assert end.finished
+    assert len(state["grades"]) == 1 and state["grades"][0]["score"] > 0
+
+
+def test_non_answer_gets_a_hint_then_moves_on(settings, latency_bank):
+    with Interviewer(settings, bank=latency_bank) as iv:
+        start = iv.start(options(tracks=["mlops", "ml-system-design"]))
+        first = iv.reply(start.interview_id, "I don't know")
+        second = iv.reply(start.interview_id, "no idea")
+        grades = iv.state(start.interview_id)["grades"]
+    assert kinds(first.messages) == ["hint"]
+    assert kinds(second.messages) == ["question"]
+    assert grades[0]["score"] == 0 and "non-answer" in grades[0]["flags"]
+
+
+def test_interview_resumes_after_graph_is_rebuilt(settings, latency_bank):
+    with Interviewer(settings, bank=latency_bank) as iv:
+        start = iv.start(options(tracks=["mlops", "ml-system-design"]))
+        iv.reply(start.interview_id, WEAK_LATENCY)
+    with Interviewer(settings, bank=latency_bank) as again:
+        assert again.waiting_prompt(start.interview_id)
+        again.reply(start.interview_id, "skip")
+        end = again.reply(start.interview_id, "end")
+        saved = again.store.load(start.interview_id)
+    assert end.finished
+    candidate = [t.text for t in saved.turns if t.role == "candidate"]
+    assert candidate == [WEAK_LATENCY, "skip", "end"]
+
+
+def test_reply_to_finished_or_unknown_interview_is_refused(settings, latency_bank):
+    with Interviewer(settings, bank=latency_bank) as iv:
+        start = iv.start(options(questions=1, tracks=["mlops"]))
+        iv.reply(start.interview_id, "end")
+        with pytest.raises(InterviewError, match="finished"):
+            iv.reply(start.interview_id, "more")
+        with pytest.raises(InterviewError, match="no interview"):
+            iv.reply("20990101-000000-abcdef", "hello")
+
+
+def test_bad_settings_are_refused_with_the_field_named():
+    with pytest.raises(InterviewError, match="role"):
+        interview_settings(role="astronaut")
+    with pytest.raises(InterviewError, match="track"):
+        interview_settings(tracks=["cooking"])
+    with pytest.raises(InterviewError, match="questions"):
+        interview_settings(questions=0)
+
+
+def test_company_type_shifts_question_choice(bank):
+    from agent.planner import select_questions
+
+    def tracks(company: str) -> list[str]:
+        ids = select_questions(bank, role="ml-engineer", company_type=company, count=2, seed=1)
+        return [bank.get(i).track for i in ids]
+
+    assert "enterprise-ai" in tracks("enterprise")
+    assert "ml-system-design" in tracks("big-tech")

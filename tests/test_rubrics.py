@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+
+from agent.rubrics import TRACKS, RubricError, load_bank, load_file
+
+SEED_IDS = (
+    "seed-research-vs-production",
+    "seed-inference-latency",
+    "seed-llm-vs-foundation-models",
+    "seed-genai-reliability",
+)
+
+
+def test_bank_holds_the_four_seed_questions(bank):
+    for qid in SEED_IDS:
+        assert bank.get(qid).source == "seed"
+
+
+def test_every_track_has_at_least_four_questions(bank):
+    coverage = bank.coverage()
+    for track in TRACKS:
+        assert sum(coverage[track].values()) >= 4, track
+
+
+def test_criteria_weights_positive_and_probes_present(bank):
+    for q in bank.questions:
+        assert 3 <= len(q.criteria) <= 6
+        for c in q.criteria:
+            assert c.weight > 0 and c.probe.strip() and c.concepts
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD = (Path(__file__).parent.parent / "rubrics" / "seed.yaml").read_text(encoding="utf-8")
+
+
+def test_unknown_field_fails_naming_file_question_and_field(tmp_path):
+    broken = GOOD.replace("    hint: >-\n", "    hnit: >-\n", 1)
+    path = _write(tmp_path, "broken.yaml", broken)
+    with pytest.raises(RubricError) as err:
+        load_file(path)
+    message = str(err.value)
+    assert "broken.yaml" in message
+    assert "seed-research-vs-production" in message
+    assert "hnit" in message
+
+
+def test_bad_weight_fails_naming_the_field(tmp_path):
+    broken = GOOD.replace("weight: 3", "weight: -1", 1)
+    with pytest.raises(RubricError, match=r"bad\.yaml.*criteria\.0\.weight"):
+        load_file(_write(tmp_path, "bad.yaml", broken))
+
+
+def test_invalid_yaml_fails_naming_the_file(tmp_path):
+    with pytest.raises(RubricError, match="oops.yaml: not valid YAML"):
+        load_file(_write(tmp_path, "oops.yaml", "questions: [unclosed"))
+
+
+def test_duplicate_question_id_across_files_fails(tmp_path):
+    _write(tmp_path, "a.yaml", GOOD)
+    _write(tmp_path, "b.yaml", GOOD)
+    with pytest.raises(RubricError, match="b.yaml: question 'seed-research-vs-production'"):
+        load_bank(tmp_path)
+
+
+def test_empty_directory_fails(tmp_path):
+    with pytest.raises(RubricError, match="no rubric files"):
+        load_bank(tmp_path)
