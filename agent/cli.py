@@ -65,6 +65,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             max_followups=args.followups if args.followups is not None else settings.max_followups,
             feedback=args.feedback,
             seed=args.seed,
+            resume=_resume_lines(args),
         )
     except InterviewError as exc:
         raise CliError(str(exc)) from None
@@ -100,6 +101,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         path = interviewer.store.path_for(interview_id)
         _out(f"\nTranscript: {path}")
     return 0
+
+
+def _resume_lines(args: argparse.Namespace) -> list[str]:
+    lines = list(args.bullet or [])
+    if args.resume_file:
+        try:
+            lines += Path(args.resume_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read resume file {args.resume_file}: {exc}") from None
+    return lines
 
 
 def _show(result) -> None:
@@ -209,6 +220,20 @@ def cmd_rubrics_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# --- bench -------------------------------------------------------------------------------------
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from agent import bench  # heavy measuring code stays out of every other command's startup
+
+    if args.interviews < 1:
+        raise CliError("--interviews must be at least 1")
+    seed = bench.DEFAULT_SEED if args.seed is None else args.seed
+    result = bench.run_bench(args.interviews, seed, log=lambda m: sys.stderr.write(m + "\n"))
+    _out(json.dumps(result, indent=2) if args.json else bench.format_table(result))
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -231,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--feedback", choices=("each", "end"), default="end")
     run.add_argument("--seed", type=int, help="make the question choice reproducible")
     run.add_argument("--resume", metavar="ID", help="continue an unfinished interview")
+    run.add_argument(
+        "--bullet", action="append", metavar="TEXT", help="a resume line to deep-dive (repeatable)"
+    )
+    run.add_argument("--resume-file", metavar="FILE", help="resume lines to deep-dive, one a line")
     run.set_defaults(func=cmd_run)
 
     lst = sub.add_parser("list", help="stored transcripts")
@@ -252,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     rsub = rubrics.add_subparsers(dest="rubrics_command", required=True, parser_class=_Parser)
     check = rsub.add_parser("check", help="validate the bank and show coverage")
     check.set_defaults(func=cmd_rubrics_check)
+
+    bench = sub.add_parser("bench", help="measure turn latency, LLM overhead and startup")
+    bench.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    bench.add_argument("--interviews", type=int, default=50, help="simulated interviews (>= 1)")
+    bench.add_argument("--seed", type=int, help="seed for the scripted candidates")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

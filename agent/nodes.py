@@ -68,6 +68,8 @@ def plan_interview(state: InterviewState, deps: Deps) -> dict:
         [Question.model_validate(q) for q in state.get("custom_questions") or []]
     )
     custom_ids = [q["id"] for q in state.get("custom_questions") or []]
+    # Deep-dives take at most half the interview (rounded up); the bank fills the rest.
+    custom_ids = custom_ids[: (settings["questions"] + 1) // 2]
     plan = select_questions(
         bank,
         role=settings["role"],

@@ -18,6 +18,7 @@ from langgraph.types import Command
 from agent.config import Settings
 from agent.graph import build_graph, sqlite_checkpointer
 from agent.providers import OfflineProvider, Provider
+from agent.resume import clean_bullets, deep_dives
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, Bank, Question, load_bank
 from agent.state import InterviewSettings, InterviewState, Message
 from agent.transcripts import Transcript, TranscriptError, TranscriptStore, check_id
@@ -95,7 +96,7 @@ def interview_settings(
         "difficulty": difficulty,
         "max_followups": max_followups,
         "feedback": feedback,  # type: ignore[typeddict-item]
-        "resume": list(resume or []),
+        "resume": clean_bullets(list(resume or [])),
         "seed": seed if seed is not None else random.randrange(2**31),
     }
 
@@ -141,6 +142,8 @@ class Interviewer:
         interview_id = check_id(interview_id) if interview_id else new_interview_id()
         if self.exists(interview_id):
             raise InterviewError(f"interview {interview_id} already exists")
+        if custom_questions is None and options["resume"]:
+            custom_questions = deep_dives(options["resume"])
         initial: InterviewState = {
             "interview_id": interview_id,
             "settings": options,
@@ -169,6 +172,11 @@ class Interviewer:
 
     def exists(self, interview_id: str) -> bool:
         return self.state(interview_id) is not None
+
+    def delete(self, interview_id: str) -> None:
+        """Remove an interview: its transcript and its checkpointed state, so it cannot resume."""
+        self.checkpointer.delete_thread(check_id(interview_id))
+        self.store.delete(interview_id)
 
     def waiting_prompt(self, interview_id: str) -> str | None:
         """The question or follow-up the interview is waiting on, if any."""
