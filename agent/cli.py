@@ -234,6 +234,54 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# --- calibrate ---------------------------------------------------------------------------------
+
+
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.calibration import calibrate
+
+    bank = load_bank(settings.rubrics_dir)
+    result = calibrate(bank, OfflineProvider(), settings.rubrics_dir, args.split)
+    if args.json:
+        _out(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        _print_calibration(result)
+    return 0
+
+
+def _print_calibration(result: dict) -> None:
+    _out(f"Calibration of {result['brain']} ({result['model']}), split: {result['split']}")
+    sections = ["dev", "heldout", "overall"] if result["split"] == "all" else ["overall"]
+    _out(f"{'split':<9}{'n':>5}{'rho':>8}{'QWK':>8}{'within-1':>10}")
+    for name in sections:
+        s = result[name]
+        label = result["split"] if name == "overall" and len(sections) == 1 else name
+        _out(
+            f"{label:<9}{s['n']:>5}{s['spearman_rho']:>8.3f}{s['qwk']:>8.3f}{s['within_1']:>10.3f}"
+        )
+    overall = result["overall"]
+    _out("\nScore band per kind (0-100):")
+    for kind, b in overall["bands"].items():
+        _out(
+            f"  {kind:<16} n={b['n']:<3} min {b['min']:>5.1f}  median {b['median']:>5.1f}  "
+            f"max {b['max']:>5.1f}"
+        )
+    _out(
+        "\nTargets: "
+        + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in overall["targets"].items())
+    )
+    if overall["worst"]:
+        _out("\nWorst mis-grades:")
+        for row in overall["worst"]:
+            _out(
+                f"  [{row['split']}] {row['question_id']} ({row['kind']}): label {row['label']}, "
+                f"graded {row['predicted']} ({row['score']:.0f}/100) flags {row['flags'] or '-'}"
+            )
+            _out(f"      answer: {row['answer']!r}")
+            for cid, quotes in row["evidence"].items():
+                _out(f"      {cid}: " + " / ".join(f"“{q}”" for q in quotes))
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -281,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     rsub = rubrics.add_subparsers(dest="rubrics_command", required=True, parser_class=_Parser)
     check = rsub.add_parser("check", help="validate the bank and show coverage")
     check.set_defaults(func=cmd_rubrics_check)
+
+    calibrate = sub.add_parser("calibrate", help="agreement of grades with labelled answers")
+    calibrate.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
+    calibrate.add_argument("--json", action="store_true")
+    calibrate.set_defaults(func=cmd_calibrate)
 
     bench = sub.add_parser("bench", help="measure turn latency, LLM overhead and startup")
     bench.add_argument("--json", action="store_true", help="one JSON object instead of a table")

@@ -1,0 +1,64 @@
+import json
+
+import pytest
+
+from agent.calibration import (
+    LabelledAnswer,
+    load_split,
+    quadratic_kappa,
+    spearman,
+    summarise,
+    to_scale,
+)
+from agent.rubrics import RubricError
+
+
+def test_spearman_matches_known_values():
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # ties share their average rank: 4.5 / sqrt(4.5 * 5) by hand
+    assert spearman([1, 2, 2, 3], [1, 2, 3, 4]) == pytest.approx(0.9486832980505138)
+
+
+def test_quadratic_kappa_known_values():
+    assert quadratic_kappa([0, 1, 2, 3, 4], [0, 1, 2, 3, 4]) == pytest.approx(1.0)
+    # by hand: observed weighted disagreement 0.25, expected 1.25
+    assert quadratic_kappa([0, 1, 2, 3, 4], [1, 2, 3, 4, 4]) == pytest.approx(0.8, abs=1e-9)
+
+
+def test_score_to_scale_bands():
+    assert [to_scale(s) for s in (0, 14.9, 15, 34.9, 35, 59.9, 60, 79.9, 80, 100)] == [
+        0,
+        0,
+        1,
+        1,
+        2,
+        2,
+        3,
+        3,
+        4,
+        4,
+    ]
+
+
+def test_bad_calibration_line_names_file_and_line(tmp_path):
+    (tmp_path / "calibration").mkdir()
+    good = {"question_id": "q", "answer": "a", "label": 2, "kind": "partial", "note": ""}
+    bad = {**good, "label": 9}
+    lines = [json.dumps(good), json.dumps(bad)]
+    (tmp_path / "calibration" / "dev.jsonl").write_text("\n".join(lines))
+    with pytest.raises(RubricError, match=r"dev\.jsonl:2"):
+        load_split(tmp_path, "dev")
+
+
+def test_summary_flags_adversarial_answers_scored_too_high(bank):
+    from agent.calibration import Graded
+    from agent.engine import assess
+
+    q = bank.get("seed-inference-latency")
+    item = LabelledAnswer(question_id=q.id, answer="x", label=0, kind="injection")
+    graded = [Graded(item, "dev", assess(q, "I would batch requests to raise GPU throughput."))]
+    graded[0].assessment.score = 60.0
+    summary = summarise(graded)
+    assert summary["targets"]["adversarial_at_most_25"] is False
+    assert summary["violations"][0]["kind"] == "injection"
