@@ -52,6 +52,17 @@ class Concept(_Strict):
     name: str = Field(min_length=1)
     cues: list[str] = Field(min_length=1)
 
+    @field_validator("cues", mode="before")
+    @classmethod
+    def _numbers_are_cues_too(cls, cues: object) -> object:
+        # YAML reads an unquoted 429 or 0.5 as a number; as a cue it means the text "429".
+        if isinstance(cues, list):
+            return [
+                str(c) if isinstance(c, int | float) and not isinstance(c, bool) else c
+                for c in cues
+            ]
+        return cues
+
     @field_validator("cues")
     @classmethod
     def _cues_not_blank(cls, cues: list[str]) -> list[str]:

@@ -44,9 +44,17 @@ def clean(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
 
 
+_VOWELS = frozenset("aeiouy")
+_NOT_PLURAL = frozenset("this thus plus yes was has his its gas bus".split())
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     word = _SPELLING.get(word, word)
+    # Plural acronyms the stemmer keeps whole: gpus, llms, kpis, slos.
+    if 4 <= len(word) <= 6 and word[-1] == "s" and word not in _NOT_PLURAL:
+        if not _VOWELS.intersection(word[:-2]):
+            word = word[:-1]
     return _STEMMER.stemWord(word)
 
 
