@@ -12,6 +12,7 @@ Flag = Literal[
     "injection",
     "keyword-list",
     "contradiction",
+    "misconception",
     "rambling",
     "skipped",
     "offline-fallback",

@@ -7,6 +7,7 @@ explains (a reason, an example, a number, a trade-off), and keeps those sentence
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,10 +35,18 @@ _EXPLAIN_STEMS = frozenset(
         "reduce reduces increase increases improve improves lower higher faster slower cheaper "
         "tradeoff trade but however whereas while instead unlike rather versus vs example "
         "instance if when allows enables helps avoid cost costs expense depends otherwise "
-        "measure measured compared baseline better worse risk instead ensure prevents without"
+        "measure measured compared baseline better worse risk instead ensure prevents without "
+        "like such check verify validate test need needs keep goal order per"
     ).split()
 )
 _MIN_EXPLAIN_WORDS = 7
+_ABSOLUTE = re.compile(
+    r"\b(always|never|the only way|only thing|no need to|doesn'?t matter|does not matter|"
+    r"don'?t matter|is just noise|can (?:safely )?ignore|guarantee[sd]?|"
+    r"completely (?:eliminat|remov|solv)\w*|"
+    r"100% (?:accurate|reliable)|no downside|zero risk)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,10 @@ def _compile_cues(cues: tuple[str, ...]) -> tuple[_Cue, ...]:
 def _negated(sentence: Sentence, start: int, length: int) -> bool:
     """A cue is negated by a negator shortly before it, or by `is not`/`never` right after it."""
     ws = sentence.words
+    clause = sentence.clauses[start]
     for i in range(max(0, start - _NEGATION_WINDOW), start):
+        if sentence.clauses[i] != clause:
+            continue
         w = ws[i]
         contraction = w == "t" and i > 0 and ws[i - 1].endswith("n")
         if (w in _NEGATORS or contraction) and not _contrast_between(ws, i, start):
@@ -68,7 +80,8 @@ def _negated(sentence: Sentence, start: int, length: int) -> bool:
                 return True
         if w == "no" and i == start - 1:
             return True
-    after = ws[start + length : start + length + 3]
+    end = start + length
+    after = [w for k, w in enumerate(ws[end : end + 3], end) if sentence.clauses[k] == clause]
     for j, w in enumerate(after):
         if w in ("not", "never") or (w == "t" and j > 0 and after[j - 1].endswith("n")):
             nxt = after[j + 1] if j + 1 < len(after) else ""
@@ -88,9 +101,12 @@ def _explains(sentence: Sentence) -> bool:
     function_words = sum(1 for w in sentence.words if w in _STOPWORDS)
     if function_words / len(sentence.words) < 0.15:
         return False
+    if _ABSOLUTE.search(sentence.text):
+        return False  # sweeping claims ("always", "the only way") assert rather than explain
     has_marker = any(s in _EXPLAIN_STEMS for s in sentence.stems)
     has_number = any(ch.isdigit() for w in sentence.words for ch in w)
-    return has_marker or has_number
+    long_prose = len(sentence.words) >= 12 and function_words / len(sentence.words) >= 0.25
+    return has_marker or has_number or long_prose
 
 
 def _find_concept(cues: tuple[_Cue, ...], sents: list[Sentence]) -> tuple[_Hit | None, bool]:
@@ -167,7 +183,27 @@ def _on_topic_ratio(question: Question, sents: list[Sentence]) -> float:
     return sum(1 for s in content if s in vocab) / len(content)
 
 
-def _grade_criterion(criterion: Criterion, sents: list[Sentence], cap: int) -> CriterionGrade:
+def _misconceptions(question: Question, sents: list[Sentence]) -> dict[str, set[str]]:
+    """Criterion id -> sentences stating a known wrong claim against it."""
+    found: dict[str, set[str]] = {}
+    for wrong in question.misconceptions:
+        cues = _compile_cues(tuple(wrong.cues))
+        for sentence in sents:
+            for cue in cues:
+                at = find(cue.stems, sentence.stems)
+                if at >= 0 and not _negated(sentence, at, len(cue.stems)):
+                    found.setdefault(wrong.criterion, set()).add(sentence.text)
+                    break
+    return found
+
+
+def _grade_criterion(
+    criterion: Criterion, sents: list[Sentence], cap: int, wrong: set[str] = frozenset()
+) -> CriterionGrade:
+    if wrong:
+        # A sentence that states a known misconception earns nothing for this criterion.
+        sents = [s for s in sents if s.text not in wrong]
+        cap = min(cap, 1)
     hits: list[_Hit | None] = []
     missing: list[str] = []
     dismissed = False
@@ -205,7 +241,7 @@ def _weighted(question: Question, grades: list[CriterionGrade]) -> float:
 
 # Caps on the overall score for answers that must never pass as more than weak.
 _CAP_INJECTION = 10.0
-_CAP_KEYWORD_LIST = 20.0
+_CAP_KEYWORD_LIST = 12.0
 _CAP_OFF_TOPIC = 10.0
 _OFF_TOPIC_RATIO = 0.12
 
@@ -229,7 +265,10 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     if keyword_list:
         flags.append("keyword-list")
     cap = 1 if keyword_list else MAX_LEVEL
-    grades = [_grade_criterion(c, sents, cap) for c in question.criteria]
+    wrong = _misconceptions(question, sents)
+    if wrong:
+        flags.append("misconception")
+    grades = [_grade_criterion(c, sents, cap, wrong.get(c.id, set())) for c in question.criteria]
     score = _weighted(question, grades)
 
     if sents and "non-answer" not in flags and _on_topic_ratio(question, sents) < _OFF_TOPIC_RATIO:
@@ -251,7 +290,7 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
         score=round(score, 1),
         criteria=grades,
         flags=flags,
-        feedback=feedback_text(question, grades, score, flags),
+        feedback=feedback_text(question, grades, score, flags, _claims(question, wrong)),
         followup_criterion=target.id if target else None,
         followup=target.probe if target else None,
     )
@@ -265,6 +304,10 @@ def _contradicts(question: Question, sents: list[Sentence]) -> bool:
             if negated_only and criterion.weight >= 2:
                 return True
     return False
+
+
+def _claims(question: Question, wrong: dict[str, set[str]]) -> list[str]:
+    return [m.claim for m in question.misconceptions if m.criterion in wrong]
 
 
 def followup_target(
@@ -284,7 +327,11 @@ def followup_target(
 
 
 def feedback_text(
-    question: Question, grades: list[CriterionGrade], score: float, flags: list[Flag]
+    question: Question,
+    grades: list[CriterionGrade],
+    score: float,
+    flags: list[Flag],
+    claims: list[str] = (),
 ) -> str:
     """A short, plain verdict an interviewer would give after the answer."""
     if "non-answer" in flags:
@@ -298,6 +345,8 @@ def feedback_text(
     parts = [f"Score {round(score)}/100."]
     if "keyword-list" in flags:
         parts.append("Terms were listed without explanation; say how and why they apply.")
+    if claims:
+        parts.append("Careful, this is a common misconception: " + claims[0])
     if strong:
         parts.append("Strong: " + _first_clause(strong[0]))
     if weak:

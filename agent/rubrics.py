@@ -100,6 +100,16 @@ class Criterion(_Strict):
         return MAX_LEVEL
 
 
+class Misconception(_Strict):
+    """A known wrong claim; stating it caps the criterion it undermines at weak."""
+
+    claim: str = Field(min_length=1)
+    criterion: str
+    cues: list[str] = Field(min_length=1)
+
+    _cues = field_validator("cues", mode="before")(Concept._numbers_are_cues_too.__func__)
+
+
 class Question(_Strict):
     """A bank question with its rubric."""
 
@@ -115,6 +125,7 @@ class Question(_Strict):
     criteria: list[Criterion] = Field(min_length=3, max_length=6)
     reference_answer: str = Field(min_length=1)
     common_mistakes: list[str] = Field(min_length=1)
+    misconceptions: list[Misconception] = Field(default_factory=list)
     source: Literal["seed", "bank", "resume"] = "bank"
 
     @model_validator(mode="after")
@@ -123,6 +134,9 @@ class Question(_Strict):
         dupes = [i for i, n in Counter(ids).items() if n > 1]
         if dupes:
             raise ValueError(f"duplicate criterion ids: {', '.join(dupes)}")
+        unknown = [m.criterion for m in self.misconceptions if m.criterion not in ids]
+        if unknown:
+            raise ValueError(f"misconception names unknown criterion: {', '.join(unknown)}")
         return self
 
     def criterion(self, criterion_id: str) -> Criterion:

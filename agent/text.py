@@ -13,6 +13,7 @@ _STEMMER = snowballstemmer.stemmer("english")
 _TOKEN = re.compile(r"[a-z0-9]+")
 # A sentence ends at . ! ? ; or a line break, but not inside numbers ("0.5") or "e.g.".
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<=[.!?;])\s+|\n+|(?<=:)\s*\n")
+_CLAUSE_BREAK = re.compile(r"[,:;()\u2014\u2013]|\s-\s|\b(?:but|whereas|while|although)\b", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 # British spellings folded to American before stemming, so cues need only one.
@@ -36,6 +37,7 @@ class Sentence:
     text: str
     words: tuple[str, ...]
     stems: tuple[str, ...]
+    clauses: tuple[int, ...]  # clause number of each word, so negation stays inside its clause
 
 
 def clean(text: str) -> str:
@@ -76,9 +78,21 @@ def sentences(text: str) -> list[Sentence]:
         piece = _BULLET.sub("", raw).strip()
         if not piece:
             continue
-        ws = tuple(words(piece))
+        ws: list[str] = []
+        clause_ids: list[int] = []
+        for number, clause in enumerate(_CLAUSE_BREAK.split(piece)):
+            clause_words = words(clause)
+            ws.extend(clause_words)
+            clause_ids.extend([number] * len(clause_words))
         if ws:
-            out.append(Sentence(text=piece, words=ws, stems=tuple(stem(w) for w in ws)))
+            out.append(
+                Sentence(
+                    text=piece,
+                    words=tuple(ws),
+                    stems=tuple(stem(w) for w in ws),
+                    clauses=tuple(clause_ids),
+                )
+            )
     return out
 
 
