@@ -1,4 +1,4 @@
-"""The `interviewer` command line: run, list, show, grade and check rubrics."""
+"""The `interviewer` command line: run, list, show, grade, check rubrics, doctor, regrade."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from agent.config import Settings, load_settings
-from agent.providers import OfflineProvider
+from agent.providers import OfflineProvider, Provider, make_provider
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, RubricError, load_bank
 from agent.session import Interviewer, InterviewError, interview_settings
 from agent.transcripts import TranscriptError, TranscriptStore, to_markdown
@@ -69,8 +69,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         )
     except InterviewError as exc:
         raise CliError(str(exc)) from None
+    live = _Live()
     with Interviewer(settings) as interviewer:
-        _out(f"Graded by: {interviewer.provider.brain} ({interviewer.provider.model})")
+        _out(_banner(interviewer.provider))
         if interactive:
             _out("Answer in as many lines as you like; an empty line sends it.")
             _out("Commands: hint, repeat, skip, end.")
@@ -84,9 +85,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             _out(f"Resuming interview {interview_id}.")
             _out(f"\nInterviewer: {interviewer.waiting_prompt(interview_id)}")
         else:
-            result = interviewer.start(options)
+            result = interviewer.start(options, on_text=live.text, on_delta=live.delta)
             interview_id = result.interview_id
-            _show(result)
+            _show(result, live)
         while True:
             answer = _read_answer(interactive)
             if answer is None:
@@ -94,8 +95,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             if len(answer) > MAX_ANSWER_CHARS:
                 _out(f"(answer truncated to {MAX_ANSWER_CHARS} characters)")
                 answer = answer[:MAX_ANSWER_CHARS]
-            result = interviewer.reply(interview_id, answer)
-            _show(result)
+            result = interviewer.reply(interview_id, answer, on_text=live.text, on_delta=live.delta)
+            _show(result, live)
             if result.finished:
                 break
         path = interviewer.store.path_for(interview_id)
@@ -113,9 +114,48 @@ def _resume_lines(args: argparse.Namespace) -> list[str]:
     return lines
 
 
-def _show(result) -> None:
+def _banner(provider: Provider) -> str:
+    profile = getattr(provider, "profile", None)
+    where = f" at {profile.base_url}, profile {profile.name}" if profile is not None else ""
+    return f"Graded by: {provider.brain} ({provider.model}){where}"
+
+
+class _Live:
+    """Prints interviewer messages as the graph produces them, and a model's words as it
+    writes them: deltas open a preview line that the complete message then closes (or, when
+    the model's reply was not used, follows with what was really said)."""
+
+    def __init__(self) -> None:
+        self.preview = ""
+        self.shown: list[str] = []
+
+    def delta(self, piece: str) -> None:
+        if not self.preview:
+            sys.stdout.write("\nInterviewer: ")
+        self.preview += piece
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    def text(self, text: str) -> None:
+        self.shown.append(text)
+        if self.preview:
+            same, self.preview = text == self.preview, ""
+            _out()
+            if same:
+                return
+        _out(f"\nInterviewer: {text}")
+
+
+def _show(result, live: _Live | None = None) -> None:
+    """Messages of a turn not already printed live, and any save warning."""
+    shown = live.shown if live else []
     for message in result.messages:
-        _out(f"\nInterviewer: {message['text']}")
+        if message["text"] in shown:
+            shown.remove(message["text"])
+        else:
+            _out(f"\nInterviewer: {message['text']}")
+    if live:
+        live.shown, live.preview = [], ""
     if result.save_error:
         _out(f"Warning: {result.save_error} (the interview goes on; it is kept in the checkpoint)")
 
@@ -154,7 +194,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
     bank = load_bank(settings.rubrics_dir)
-    provider = OfflineProvider()
+    provider = make_provider(settings)
     if args.batch:
         return _grade_batch(Path(args.batch), bank, provider)
     if not args.question or args.answer is None:
@@ -282,6 +322,32 @@ def _print_calibration(result: dict) -> None:
                 _out(f"      {cid}: " + " / ".join(f"“{q}”" for q in quotes))
 
 
+# --- doctor / regrade --------------------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.doctor import format_report, run_doctor
+
+    report = run_doctor(settings)
+    _out(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
+    return 0 if report.ok else 1
+
+
+def cmd_regrade(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.regrade import format_regrade, regrade, save_regrade
+
+    if args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    result = regrade(settings, args.id, settings.profile, workers=args.workers)
+    path = save_regrade(settings, result)
+    if args.json:
+        _out(result.model_dump_json(indent=2))
+    else:
+        _out(format_regrade(result))
+        _out(f"Saved: {path}")
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -292,9 +358,13 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="interviewer", description="Mock ML/AI engineer interviews.")
+    parser.add_argument("--profile", help="model profile from interviewer.toml (default: offline)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    # --profile also after the command; SUPPRESS keeps a global one when it is not repeated.
+    profile_opt = _Parser(add_help=False)
+    profile_opt.add_argument("--profile", default=argparse.SUPPRESS, help="model profile to use")
 
-    run = sub.add_parser("run", help="a mock interview in the terminal")
+    run = sub.add_parser("run", help="a mock interview in the terminal", parents=[profile_opt])
     run.add_argument("--questions", type=int, default=3)
     run.add_argument("--track", action="append", choices=TRACKS)
     run.add_argument("--role", choices=ROLES, default="ml-engineer")
@@ -318,7 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--format", choices=("md", "json"), default="md")
     show.set_defaults(func=cmd_show)
 
-    grade = sub.add_parser("grade", help="grade one answer, or a JSONL batch")
+    grade = sub.add_parser(
+        "grade", help="grade one answer, or a JSONL batch", parents=[profile_opt]
+    )
     grade.add_argument("--question")
     grade.add_argument("--answer")
     grade.add_argument("--batch", metavar="FILE.jsonl")
@@ -335,6 +407,21 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--json", action="store_true")
     calibrate.set_defaults(func=cmd_calibrate)
 
+    doctor = sub.add_parser(
+        "doctor", help="check the configured model: reachable, auth, latency, streaming, JSON",
+        parents=[profile_opt],
+    )
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(func=cmd_doctor)
+
+    regrade = sub.add_parser(
+        "regrade", help="grade a stored interview again with another profile", parents=[profile_opt]
+    )
+    regrade.add_argument("id")
+    regrade.add_argument("--workers", type=int, default=8, help="questions graded at once")
+    regrade.add_argument("--json", action="store_true")
+    regrade.set_defaults(func=cmd_regrade)
+
     bench = sub.add_parser("bench", help="measure turn latency, LLM overhead and startup")
     bench.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     bench.add_argument("--interviews", type=int, default=50, help="simulated interviews (>= 1)")
@@ -346,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        settings = load_settings()
+        settings = load_settings().with_profile(args.profile)
         return args.func(args, settings)
     except (CliError, InterviewError, RubricError, TranscriptError, ValueError) as exc:
         sys.stderr.write(f"interviewer: error: {exc}\n")

@@ -1,14 +1,28 @@
-"""Settings, read once from the environment and passed explicitly."""
+"""Settings, read once from `interviewer.toml` and the environment, and passed explicitly.
+
+The file is `interviewer.toml` at the project root, or the path in `INTERVIEWER_CONFIG`. Top-level
+keys: `profile` (the active one), `transcripts_dir`, `rubrics_dir`, `checkpoint_db`,
+`max_followups`; then `[profiles.NAME]` tables (see `interviewer.example.toml`). Environment wins
+over the file: `INTERVIEWER_PROFILE`, `INTERVIEWER_TRANSCRIPTS_DIR`, ..., and the ecosystem's
+`OPENAI_API_KEY` (sent to api.openai.com only) and `OPENAI_BASE_URL`.
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from agent.profiles import OFFLINE, ConfigError, Profile, build_profile, builtin_profiles
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "interviewer.toml"
+_FILE_KEYS = {
+    "profile", "profiles", "transcripts_dir", "rubrics_dir", "checkpoint_db", "max_followups"
+}
 
 
 class Settings(BaseModel):
@@ -20,16 +34,103 @@ class Settings(BaseModel):
     rubrics_dir: Path = PROJECT_ROOT / "rubrics"
     checkpoint_db: Path | None = None
     max_followups: int = Field(default=2, ge=0, le=5)
+    profile: str = "offline"
+    profiles: dict[str, Profile] = Field(default_factory=lambda: {"offline": OFFLINE})
+    config_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _profile_exists(self) -> Settings:
+        self.profile_named(self.profile)
+        return self
 
     @property
     def checkpoints(self) -> Path:
         return self.checkpoint_db or self.transcripts_dir / ".checkpoints.sqlite"
 
+    @property
+    def active(self) -> Profile:
+        """The profile that grades."""
+        return self.profiles[self.profile]
+
+    def profile_named(self, name: str) -> Profile:
+        if name not in self.profiles:
+            where = f" in {self.config_file}" if self.config_file else ""
+            raise ConfigError(
+                f"unknown profile {name!r}{where}; choose from {', '.join(sorted(self.profiles))}"
+            )
+        return self.profiles[name]
+
+    def with_profile(self, name: str | None) -> Settings:
+        """The same settings with another active profile (e.g. from `--profile`)."""
+        if not name or name == self.profile:
+            return self
+        self.profile_named(name)
+        return self.model_copy(update={"profile": name})
+
+    def public(self) -> dict[str, object]:
+        """The settings as they may be displayed: every key masked."""
+        return {
+            "config_file": str(self.config_file) if self.config_file else None,
+            "profile": self.profile,
+            "transcripts_dir": str(self.transcripts_dir),
+            "rubrics_dir": str(self.rubrics_dir),
+            "max_followups": self.max_followups,
+            "profiles": {name: p.public() for name, p in sorted(self.profiles.items())},
+        }
+
+
+def _read_config(env: Mapping[str, str]) -> tuple[dict, Path | None]:
+    """The TOML file's contents and path; no file at the default path means no settings."""
+    explicit = env.get("INTERVIEWER_CONFIG")
+    path = Path(explicit).expanduser() if explicit else DEFAULT_CONFIG
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"INTERVIEWER_CONFIG points to {path}, which does not exist")
+        return {}, None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - _FILE_KEYS)
+    if unknown:
+        known = ", ".join(sorted(_FILE_KEYS))
+        raise ConfigError(f"{path}: unknown setting {unknown[0]!r}; known: {known}")
+    return data, path
+
+
+def _file_values(data: dict, path: Path | None, env: Mapping[str, str]) -> dict:
+    values: dict = {}
+    base = path.parent if path else PROJECT_ROOT
+    for key in ("transcripts_dir", "rubrics_dir", "checkpoint_db"):
+        if key in data:
+            values[key] = base / Path(str(data[key])).expanduser()
+    if "max_followups" in data:
+        values["max_followups"] = data["max_followups"]
+    profiles = builtin_profiles(env)
+    tables = data.get("profiles", {})
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{path}: 'profiles' must be tables like [profiles.ollama]")
+    for name, raw in tables.items():
+        try:
+            profiles[name] = build_profile(name, raw, env)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    values["profiles"] = profiles
+    if "profile" in data:
+        values["profile"] = str(data["profile"])
+    values["config_file"] = path
+    return values
+
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from `INTERVIEWER_*` environment variables over the defaults."""
+    """Settings from the config file, then `INTERVIEWER_*` environment variables, then defaults."""
     env = os.environ if env is None else env
-    values: dict = {}
+    data, path = _read_config(env)
+    values: dict = _file_values(data, path, env)
+    if env.get("INTERVIEWER_PROFILE"):
+        values["profile"] = env["INTERVIEWER_PROFILE"]
     if env.get("INTERVIEWER_TRANSCRIPTS_DIR"):
         values["transcripts_dir"] = Path(env["INTERVIEWER_TRANSCRIPTS_DIR"]).expanduser()
     if env.get("INTERVIEWER_RUBRICS_DIR"):
@@ -38,4 +139,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         values["checkpoint_db"] = Path(env["INTERVIEWER_CHECKPOINT_DB"]).expanduser()
     if env.get("INTERVIEWER_MAX_FOLLOWUPS"):
         values["max_followups"] = int(env["INTERVIEWER_MAX_FOLLOWUPS"])
-    return Settings(**values)
+    profile = values.get("profile", "offline")
+    if profile not in values["profiles"]:
+        names = ", ".join(sorted(values["profiles"]))
+        raise ConfigError(f"unknown profile {profile!r}; choose from {names}")
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(settings)"
+        raise ConfigError(f"{path or 'settings'}: {where}: {first['msg']}") from None

@@ -14,7 +14,7 @@ from agent.planner import select_questions
 from agent.providers import Provider
 from agent.report import build_report, report_summary
 from agent.rubrics import TRACK_TITLES, Bank, Question
-from agent.screen import command_of
+from agent.screen import command_of, is_injection
 from agent.state import Current, InterviewState, Message
 
 
@@ -24,6 +24,9 @@ class Deps:
 
     provider: Provider
     bank: Bank
+
+
+INJECTION_NOTICE = "I'll only grade what you say about the question itself. "
 
 
 def now_iso() -> str:
@@ -127,10 +130,49 @@ def assess_answer(state: InterviewState, deps: Deps) -> dict:
     current = dict(state["current"])
     current["answers"] = [*current["answers"], state["pending"]["text"]]
     question = question_of(state, deps, current["question_id"])
-    assessment = deps.provider.assess(
-        question, "\n".join(current["answers"]), tuple(current["probed"])
-    )
-    return {"current": current, "assessment": assessment.model_dump()}
+    answer = "\n".join(current["answers"])
+    extra = {}
+    if getattr(deps.provider, "streams", False):
+        extra["on_delta"] = _preview({**state, "current": current}, answer)
+    assessment = deps.provider.assess(question, answer, tuple(current["probed"]), **extra)
+    update: dict = {"current": current, "assessment": assessment.model_dump()}
+    if "offline-fallback" in assessment.flags:
+        # The model failed on this answer: say so now, and keep it in the transcript.
+        first = assessment.feedback.split("\n", 1)[0]
+        note = first if first.startswith("Note:") else "Note: graded by the offline rubric engine."
+        _emit(note)
+        update["messages"] = [_say("note", note, question.id)]
+    return update
+
+
+def _preview(state: InterviewState, answer: str):
+    """Where a model's words go while it writes them: previewed as the message they become.
+
+    With follow-ups left, that is the probe (`probe_gap`); with none left and feedback after
+    each answer, the feedback (`record_grade`); otherwise nothing the model writes is said next.
+    """
+    current, settings = state["current"], state["settings"]
+    if current["followups"] < settings["max_followups"]:
+        wanted, prefix = "followup", (INJECTION_NOTICE if is_injection(answer) else "")
+    elif settings["feedback"] == "each":
+        wanted, prefix = "feedback", "Feedback: "
+    else:
+        return None
+    try:
+        writer = get_stream_writer()
+    except RuntimeError:  # not running inside a streaming graph call
+        return None
+    started = False
+
+    def on_delta(field: str, text: str) -> None:
+        nonlocal started
+        if field != wanted:
+            return
+        if not started:
+            started, text = True, prefix + text
+        writer({"interviewer_delta": text})
+
+    return on_delta
 
 
 def probe_gap(state: InterviewState, deps: Deps) -> dict:
@@ -147,7 +189,7 @@ def probe_gap(state: InterviewState, deps: Deps) -> dict:
         current["probed"] = [*current["probed"], criterion]
         text = assessment.get("followup") or question.criterion(criterion).probe
         if "injection" in assessment.get("flags", []):
-            text = "I'll only grade what you say about the question itself. " + text
+            text = INJECTION_NOTICE + text
     current["followups"] += 1
     current["last_prompt"] = text
     current["asked_at"] = time.time()

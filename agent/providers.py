@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from agent import engine
 from agent.assessment import Assessment
 from agent.rubrics import Question
+
+if TYPE_CHECKING:
+    from agent.config import Settings
 
 
 class Provider(Protocol):
@@ -30,3 +34,44 @@ class OfflineProvider:
         self, question: Question, answer: str, asked_probes: tuple[str, ...] = ()
     ) -> Assessment:
         return engine.assess(question, answer, asked_probes)
+
+
+OnDelta = Callable[[str, str], None]
+
+
+class StreamingProvider(Provider, Protocol):
+    """A provider that can pass the interviewer's words on while the model writes them.
+
+    It sets `streams = True` and takes `on_delta(field, text)`, called with pieces of the
+    "feedback" and "followup" texts as they arrive.
+    """
+
+    streams: bool
+
+    def assess(
+        self,
+        question: Question,
+        answer: str,
+        asked_probes: tuple[str, ...] = (),
+        on_delta: OnDelta | None = None,
+    ) -> Assessment: ...
+
+
+def make_provider(settings: Settings, profile: str | None = None) -> Provider:
+    """The provider for the active profile (or `profile`): the offline engine by default."""
+    chosen = settings.profile_named(profile) if profile else settings.active
+    if chosen.brain == "offline":
+        return OfflineProvider()
+    from agent.llm import LLMProvider  # imported here: the SDK is only loaded when used
+
+    return LLMProvider(chosen)
+
+
+def describe(provider: Provider) -> str:
+    """Which brain grades, in words for a banner (no key, ever)."""
+    text = getattr(provider, "describe", None)
+    if callable(text):
+        return f"{provider.brain}: {text()}"
+    if provider.brain == "offline":
+        return "offline: rubric engine (no model, no network)"
+    return f"{provider.brain}: {provider.model}"

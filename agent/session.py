@@ -17,7 +17,7 @@ from langgraph.types import Command
 
 from agent.config import Settings
 from agent.graph import build_graph, sqlite_checkpointer
-from agent.providers import OfflineProvider, Provider
+from agent.providers import Provider, make_provider
 from agent.resume import clean_bullets, deep_dives
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, Bank, Question, load_bank
 from agent.state import InterviewSettings, InterviewState, Message
@@ -112,7 +112,7 @@ class Interviewer:
     ) -> None:
         self.settings = settings
         self.bank = bank or load_bank(settings.rubrics_dir)
-        self.provider = provider or OfflineProvider()
+        self.provider = provider or make_provider(settings)
         self.checkpointer = sqlite_checkpointer(settings.checkpoints)
         self.graph = build_graph(self.provider, self.bank, self.checkpointer)
         self.store = TranscriptStore(settings.transcripts_dir)
@@ -137,8 +137,12 @@ class Interviewer:
         interview_id: str | None = None,
         custom_questions: list[Question] | None = None,
         on_text: OnText | None = None,
+        on_delta: OnText | None = None,
     ) -> TurnResult:
-        """Plan an interview and ask its first question."""
+        """Plan an interview and ask its first question.
+
+        `on_text` gets each complete interviewer message as it is produced; `on_delta` gets the
+        pieces of a message a model is still writing (see `_run`)."""
         interview_id = check_id(interview_id) if interview_id else new_interview_id()
         if self.exists(interview_id):
             raise InterviewError(f"interview {interview_id} already exists")
@@ -152,9 +156,16 @@ class Interviewer:
             "grades": [],
             "report": None,
         }
-        return self._run(interview_id, initial, on_text, created=True)
+        return self._run(interview_id, initial, on_text, on_delta, created=True)
 
-    def reply(self, interview_id: str, text: str, *, on_text: OnText | None = None) -> TurnResult:
+    def reply(
+        self,
+        interview_id: str,
+        text: str,
+        *,
+        on_text: OnText | None = None,
+        on_delta: OnText | None = None,
+    ) -> TurnResult:
         """Hand the candidate's message (an answer or a command) to the waiting interview."""
         check_id(interview_id)
         if not isinstance(text, str):
@@ -164,7 +175,7 @@ class Interviewer:
             raise InterviewError(f"no interview with id {interview_id}")
         if state.get("status") == "finished":
             raise InterviewError(f"interview {interview_id} has finished")
-        return self._run(interview_id, Command(resume=text), on_text)
+        return self._run(interview_id, Command(resume=text), on_text, on_delta)
 
     def state(self, interview_id: str) -> InterviewState | None:
         snapshot = self.graph.get_state(self._config(check_id(interview_id)))
@@ -187,16 +198,31 @@ class Interviewer:
         return None
 
     def _run(
-        self, interview_id: str, graph_input: object, on_text: OnText | None, created: bool = False
+        self,
+        interview_id: str,
+        graph_input: object,
+        on_text: OnText | None,
+        on_delta: OnText | None = None,
+        created: bool = False,
     ) -> TurnResult:
+        """Run the graph to its next wait, forwarding what it streams.
+
+        The graph streams `{"interviewer": text}` for every complete interviewer message and,
+        while a model writes one, `{"interviewer_delta": piece}` chunks. Deltas preview the next
+        complete message: show them as they come, then let the complete message replace the
+        preview (it is equal to it, or supersedes it when the model's reply was not used).
+        """
         config = self._config(interview_id)
         before = len((self.state(interview_id) or {}).get("messages", [])) if not created else 0
         timings = Timings()
         t0 = time.perf_counter()
         values: InterviewState | None = None
         for mode, chunk in self.graph.stream(graph_input, config, stream_mode=["custom", "values"]):
-            if mode == "custom" and on_text and isinstance(chunk, dict) and "interviewer" in chunk:
-                on_text(chunk["interviewer"])
+            if mode == "custom" and isinstance(chunk, dict):
+                if on_text and "interviewer" in chunk:
+                    on_text(chunk["interviewer"])
+                elif on_delta and "interviewer_delta" in chunk:
+                    on_delta(chunk["interviewer_delta"])
             elif mode == "values":
                 values = chunk
         timings.graph_ms = (time.perf_counter() - t0) * 1000

@@ -1,0 +1,410 @@
+"""A loopback OpenAI-compatible server with scripted replies, delays and faults.
+
+It listens on 127.0.0.1 (a free port by default), serves `GET /v1/models` and
+`POST /v1/chat/completions` (plain JSON or SSE streaming) and records every request, so tests and
+`interviewer bench` exercise the real wire path and can assert what was actually sent.
+
+    with FakeServer() as server:
+        server.enqueue(Reply(content='{"ok": true}'), Reply(status=429))
+        ...  # point a profile at server.base_url
+
+Replies are taken from the script in order; when it runs out the server answers 500 and records
+an error in `server.errors`, so a test cannot pass on output nobody scripted. `responder` instead
+computes each reply from the request (used for long runs such as benchmarks).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer to a chat completion request.
+
+    `content` is the assistant message; `status` other than 200 sends an OpenAI-style error with
+    `error`; `body` sends raw bytes instead (malformed JSON); `delay` waits before answering (a
+    timeout when longer than the client's); `chunk_delay` paces streamed chunks.
+    """
+
+    content: str | None = None
+    status: int = 200
+    error: str = ""
+    body: str | None = None
+    delay: float = 0.0
+    chunk_delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    prompt_tokens: int = 50
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as the server received it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+
+    @property
+    def authorization(self) -> str:
+        return self.headers.get("authorization", "")
+
+    @property
+    def response_format(self) -> dict | None:
+        return (self.body or {}).get("response_format")
+
+    @property
+    def text(self) -> str:
+        """All message contents, joined: what the model was shown."""
+        messages = (self.body or {}).get("messages", [])
+        return "\n".join(str(m.get("content", "")) for m in messages)
+
+
+Responder = Callable[[Recorded], Reply]
+
+
+class FakeServer:
+    """An OpenAI-compatible HTTP server on 127.0.0.1, run in a background thread."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        models: Iterable[str] = ("fake-model",),
+        reject_formats: Iterable[str] = (),
+        reject_status: int = 400,
+        api_key: str | None = None,
+        responder: Responder | None = None,
+    ) -> None:
+        """`reject_formats` lists response_format types refused (with `reject_status`), like
+        llama.cpp's server refusing `json_schema`; `api_key` makes other keys get 401."""
+        self.models = list(models)
+        self.reject_formats = set(reject_formats)
+        self.reject_status = reject_status
+        self.api_key = api_key
+        self.responder = responder
+        self.requests: list[Recorded] = []
+        self.errors: list[str] = []
+        self._script: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> FakeServer:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._closing.set()  # wakes handlers sleeping in a scripted delay
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def enqueue(self, *replies: Reply) -> None:
+        with self._lock:
+            self._script.extend(replies)
+
+    @property
+    def pending(self) -> int:
+        """Scripted replies not yet used."""
+        with self._lock:
+            return len(self._script)
+
+    @property
+    def completions(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    # --- used by the handler ---------------------------------------------------------------
+
+    def _record(self, request: Recorded) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _next_reply(self, request: Recorded) -> Reply:
+        if self.responder is not None:
+            return self.responder(request)
+        with self._lock:
+            if self._script:
+                return self._script.popleft()
+            self.errors.append(f"script exhausted at request {len(self.requests)}")
+        return Reply(status=500, error="fake server: no scripted reply left")
+
+    def _sleep(self, seconds: float) -> bool:
+        """Wait, unless the server is closing; False when it is."""
+        return not self._closing.wait(seconds) if seconds > 0 else True
+
+
+def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(_Handler):
+        fake = server
+
+    return Handler
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    fake: FakeServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        request = self._recorded(None)
+        self.fake._record(request)
+        if not self._authorized(request):
+            return
+        if self.path.rstrip("/").endswith("/models"):
+            data = [{"id": m, "object": "model", "owned_by": "fake"} for m in self.fake.models]
+            self._json(200, {"object": "list", "data": data})
+        else:
+            self._json(404, _error("not found", "not_found_error"))
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length)
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            body = {"_unparsed": raw.decode("utf-8", "replace")}
+        request = self._recorded(body)
+        self.fake._record(request)
+        if not self._authorized(request):
+            return
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._json(404, _error("not found", "not_found_error"))
+            return
+        kind = (body.get("response_format") or {}).get("type")
+        if kind in self.fake.reject_formats:
+            message = f"response_format type {kind!r} is not supported; use 'text' or 'json_object'"
+            self._json(self.fake.reject_status, _error(message, "invalid_request_error"))
+            return
+        self._answer(body, self.fake._next_reply(request))
+
+    # --- replies ---------------------------------------------------------------------------
+
+    def _answer(self, body: dict, reply: Reply) -> None:
+        if not self.fake._sleep(reply.delay):
+            return
+        try:
+            if reply.body is not None:
+                self._raw(reply.status, reply.body.encode(), "application/json", reply.headers)
+            elif reply.status != 200:
+                payload = _error(reply.error or f"error {reply.status}", "server_error")
+                self._json(reply.status, payload, reply.headers)
+            elif body.get("stream"):
+                self._stream(body, reply)
+            else:
+                self._json(200, _completion(body, reply), reply.headers)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+            pass
+
+    def _stream(self, body: dict, reply: Reply) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        cid, model = f"chatcmpl-{uuid.uuid4().hex[:12]}", body.get("model", "fake-model")
+        pieces = [{"role": "assistant", "content": ""}]
+        pieces += [{"content": p} for p in _pieces(reply.content or "")]
+        for i, delta in enumerate(pieces):
+            if i and not self.fake._sleep(reply.chunk_delay):
+                return
+            self._event({"id": cid, "object": "chat.completion.chunk", "model": model,
+                         "created": int(time.time()),
+                         "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+        self._event({"id": cid, "object": "chat.completion.chunk", "model": model,
+                     "created": int(time.time()),
+                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        if (body.get("stream_options") or {}).get("include_usage"):
+            self._event({"id": cid, "object": "chat.completion.chunk", "model": model,
+                         "created": int(time.time()), "choices": [], "usage": _usage(reply)})
+        self._chunk(b"data: [DONE]\n\n")
+        self._chunk(b"")
+
+    def _event(self, data: dict) -> None:
+        self._chunk(b"data: " + json.dumps(data).encode() + b"\n\n")
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
+        self._raw(status, json.dumps(payload).encode(), "application/json", headers or {})
+
+    def _raw(self, status: int, data: bytes, ctype: str, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _recorded(self, body: dict | None) -> Recorded:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        return Recorded(method=self.command, path=self.path, headers=headers, body=body)
+
+    def _authorized(self, request: Recorded) -> bool:
+        if self.fake.api_key is None or request.authorization == f"Bearer {self.fake.api_key}":
+            return True
+        self._json(401, _error("Incorrect API key provided", "invalid_request_error"))
+        return False
+
+
+def _error(message: str, kind: str) -> dict:
+    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+
+
+def _usage(reply: Reply) -> dict:
+    completion = reply.completion_tokens
+    if completion is None:
+        completion = max(1, len((reply.content or "").split()))
+    return {
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": completion,
+        "total_tokens": reply.prompt_tokens + completion,
+    }
+
+
+def _completion(body: dict, reply: Reply) -> dict:
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "fake-model"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply.content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": _usage(reply),
+    }
+
+
+def _pieces(text: str) -> list[str]:
+    """Split text into token-like pieces (a word with its leading space)."""
+    return re.findall(r"\s*\S+|\s+$", text) or ([text] if text else [])
+
+
+# --- scripted model output ---------------------------------------------------------------------
+
+
+def grade_reply(
+    criteria: dict[str, tuple[int, list[str]]],
+    *,
+    feedback: str = "Clear answer; say more about the trade-offs.",
+    followup_criterion: str | None = None,
+    followup: str | None = None,
+    off_topic: bool = False,
+    missing: list[str] | None = None,
+) -> str:
+    """A grading reply as a model would write it: criterion id -> (score, evidence quotes)."""
+    return json.dumps(
+        {
+            "criteria": {
+                cid: {"evidence": quotes, "score": score, "missing": list(missing or [])}
+                for cid, (score, quotes) in criteria.items()
+            },
+            "off_topic": off_topic,
+            "feedback": feedback,
+            "followup_criterion": followup_criterion,
+            "followup": followup,
+        }
+    )
+
+
+_FENCED = re.compile(r"<<<ANSWER (\w+)>>>\n(.*)\n<<<END ANSWER \1>>>", re.DOTALL)
+_IDS = re.compile(r"criterion ids: ([a-z0-9, -]+)\)")
+_PROBED = re.compile(r"already probed with a follow-up: (.*)")
+
+
+def answer_of(request: Recorded) -> str:
+    """The candidate's answer as fenced in a grading request."""
+    found = _FENCED.search(request.text)
+    return found.group(2) if found else ""
+
+
+def echo_grader(score: int = 2, probe: bool = True) -> Responder:
+    """A responder that grades any answer plausibly: each criterion `score`, quoting the
+    answer's first words, and probing the first criterion not yet probed."""
+
+    def respond(request: Recorded) -> Reply:
+        ids_found = _IDS.search(request.text)
+        if not ids_found:  # not a grading request: answer the doctor's checks
+            wants_json = '"count"' in request.text
+            return Reply(content='{"status": "ok", "count": 3}' if wants_json else "ready")
+        ids = [i.strip() for i in ids_found.group(1).split(",") if i.strip()]
+        probed_found = _PROBED.search(request.text)
+        probed = {p.strip() for p in (probed_found.group(1) if probed_found else "").split(",")}
+        words = answer_of(request).split()
+        quote = " ".join(words[:6])
+        todo = [i for i in ids if i not in probed] if probe else []
+        content = grade_reply(
+            {cid: (score, [quote]) for cid in ids},
+            followup_criterion=todo[0] if todo else None,
+            followup=f"Could you go deeper on {todo[0]}?" if todo else None,
+        )
+        return Reply(content=content)
+
+    return respond
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m agent.fakeserver`: serve plausible grades until interrupted."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--reject", action="append", default=[], help="refuse a response_format")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
+    args = parser.parse_args(argv)
+    grader = echo_grader()
+
+    def respond(request: Recorded) -> Reply:
+        reply = grader(request)
+        return Reply(content=reply.content, delay=args.delay, chunk_delay=0.01)
+
+    server = FakeServer(port=args.port, responder=respond, reject_formats=args.reject,
+                        reject_status=500)
+    print(f"fake OpenAI-compatible server at {server.base_url} (Ctrl-C to stop)", flush=True)
+    server.start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+"""What a model must return for one answer, and the checks its reply passes before it counts.
+
+The model proposes; this module decides. A criterion's points stand only on quotes found verbatim
+in the answer ("no quote, no points"), scores are clamped to the rubric's scale, the overall
+0-100 is computed here from the criterion weights, and the injection pre-screen caps the answer
+whatever the model said.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+
+import pydantic_core
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent.assessment import Assessment, CriterionGrade, Flag
+from agent.rubrics import MAX_LEVEL, Question
+from agent.screen import injection_spans
+
+# Same caps as the offline engine: such answers never pass as more than weak.
+INJECTION_CAP = 10.0
+OFF_TOPIC_CAP = 10.0
+MAX_QUOTES = 4
+_MIN_QUOTE_CHARS = 4
+
+
+class GradeError(ValueError):
+    """The model's reply is not a usable grade; the message is fed back to it when re-asking."""
+
+
+class CriterionReply(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    evidence: list[str] = Field(default_factory=list)
+    score: int
+    missing: list[str] = Field(default_factory=list)
+
+
+class GradeReply(BaseModel):
+    """The JSON object the model returns for one answer."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    criteria: dict[str, CriterionReply]
+    off_topic: bool = False
+    feedback: str = ""
+    followup_criterion: str | None = None
+    followup: str | None = None
+
+
+def response_schema(question: Question) -> dict:
+    """The JSON schema for `question`'s reply: one entry per criterion, ids fixed by the rubric.
+
+    Written out inline (no $ref) and within the subset OpenAI's strict mode and llama.cpp's
+    grammar converter both take; key order is the order we want the model to think in.
+    """
+    ids = [c.id for c in question.criteria]
+    criterion = {
+        "type": "object",
+        "properties": {
+            "evidence": {"type": "array", "items": {"type": "string"}},
+            "score": {"type": "integer", "enum": list(range(MAX_LEVEL + 1))},
+            "missing": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["evidence", "score", "missing"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "criteria": {
+                "type": "object",
+                "properties": {cid: criterion for cid in ids},
+                "required": ids,
+                "additionalProperties": False,
+            },
+            "off_topic": {"type": "boolean"},
+            "feedback": {"type": "string"},
+            "followup_criterion": {"anyOf": [{"type": "string", "enum": ids}, {"type": "null"}]},
+            "followup": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        },
+        "required": ["criteria", "off_topic", "feedback", "followup_criterion", "followup"],
+        "additionalProperties": False,
+    }
+
+
+# --- reading the reply -------------------------------------------------------------------------
+
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
+
+
+def strip_wrapping(text: str) -> str:
+    """Drop reasoning blocks and code fences around the JSON."""
+    text = _THINK.sub("", text)
+    if re.match(r"\s*<think>", text, re.IGNORECASE):  # never closed: no answer after it
+        return ""
+    fenced = _FENCE.search(text)
+    return (fenced.group(1) if fenced else text).strip()
+
+
+def extract_json(text: str) -> object:
+    """The first JSON value in a reply, ignoring prose before and after it."""
+    body = strip_wrapping(text)
+    start = body.find("{")
+    if start < 0:
+        raise GradeError("the reply contains no JSON object")
+    try:
+        value, _ = json.JSONDecoder().raw_decode(body[start:])
+    except json.JSONDecodeError as exc:
+        raise GradeError(f"the JSON is malformed ({exc.msg} at character {exc.pos})") from None
+    return value
+
+
+def parse_reply(text: str, question: Question) -> GradeReply:
+    """The model's reply as a validated `GradeReply`, or `GradeError` saying what is wrong."""
+    data = extract_json(text)
+    try:
+        reply = GradeReply.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'top level'}: {e['msg']}"
+            for e in exc.errors()[:4]
+        )
+        raise GradeError(f"the JSON does not match the schema ({problems})") from None
+    ids = [c.id for c in question.criteria]
+    missing = [cid for cid in ids if cid not in reply.criteria]
+    if missing:
+        raise GradeError(f"criteria missing from the reply: {', '.join(missing)}")
+    return reply
+
+
+def partial_fields(buffer: str) -> dict:
+    """What can be read so far from a reply still streaming in (strings may be cut short)."""
+    if re.search(r"<think>", buffer, re.IGNORECASE) and not re.search(
+        r"</think>", buffer, re.IGNORECASE
+    ):
+        return {}
+    body = _THINK.sub("", buffer)
+    start = body.find("{")
+    if start < 0:
+        return {}
+    try:
+        value = pydantic_core.from_json(body[start:], allow_partial="trailing-strings")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+# --- checking it -------------------------------------------------------------------------------
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                         "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+_ELLIPSIS = re.compile(r"\.\.\.|\u2026")
+
+
+def normalise(text: str) -> str:
+    """Case-, width- and whitespace-insensitive form used to compare quotes with the answer."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    return " ".join(text.split())
+
+
+def quote_in(quote: str, answer_norm: str) -> bool:
+    """True when every piece of `quote` (split at an ellipsis) appears in order, at word
+    boundaries, in the normalised answer."""
+    pos = 0
+    pieces = [p.strip(" \t\"'.,;:") for p in _ELLIPSIS.split(normalise(quote))]
+    pieces = [p for p in pieces if p]
+    if not pieces or sum(len(p) for p in pieces) < _MIN_QUOTE_CHARS:
+        return False
+    for piece in pieces:
+        found = re.compile(r"(?<!\w)" + re.escape(piece) + r"(?!\w)").search(answer_norm, pos)
+        if not found:
+            return False
+        pos = found.end()
+    return True
+
+
+def _verified(quotes: list[str], answer_norm: str, blocked: list[str]) -> list[str]:
+    """Quotes found in the answer that are not part of an injection attempt."""
+    out: list[str] = []
+    for quote in quotes:
+        q = " ".join(quote.split())
+        if not quote_in(q, answer_norm) or q in out:
+            continue
+        if any(quote_in(q, span) or quote_in(span, normalise(q)) for span in blocked):
+            continue
+        out.append(q)
+    return out[:MAX_QUOTES]
+
+
+def overall(question: Question, grades: list[CriterionGrade]) -> float:
+    """0-100 from the criterion weights; the model's own total is never used."""
+    total = sum(c.weight for c in question.criteria)
+    pairs = zip(question.criteria, grades, strict=True)
+    got = sum(c.weight * g.score / g.max_score for c, g in pairs)
+    return round(100.0 * got / total, 1)
+
+
+def to_assessment(
+    question: Question,
+    answer: str,
+    asked_probes: tuple[str, ...],
+    reply: GradeReply,
+    *,
+    brain: str,
+    model: str,
+) -> Assessment:
+    """The checked grade: quotes verified, scores clamped, caps and flags applied."""
+    answer_norm = normalise(answer)
+    blocked = [normalise(s) for s in injection_spans(answer)]
+    grades: list[CriterionGrade] = []
+    for criterion in question.criteria:
+        item = reply.criteria[criterion.id]
+        quotes = _verified(item.evidence, answer_norm, blocked)
+        score = min(max(item.score, 0), criterion.max_score) if quotes else 0
+        missing = [" ".join(m.split())[:200] for m in item.missing if m.strip()][:4]
+        grades.append(
+            CriterionGrade(
+                id=criterion.id,
+                score=score,
+                max_score=criterion.max_score,
+                evidence=quotes if score else [],
+                missing=missing,
+                level=criterion.levels.describe(score),
+            )
+        )
+    score = overall(question, grades)
+    flags: list[Flag] = []
+    if blocked:
+        flags.append("injection")
+        score = min(score, INJECTION_CAP)
+    if reply.off_topic:
+        flags.append("off-topic")
+        score = min(score, OFF_TOPIC_CAP)
+    target, text = _followup(question, asked_probes, reply)
+    return Assessment(
+        question_id=question.id,
+        score=score,
+        criteria=grades,
+        flags=flags,
+        feedback=" ".join(reply.feedback.split())[:800],
+        followup_criterion=target,
+        followup=text,
+        brain=brain,
+        model=model,
+    )
+
+
+def _followup(
+    question: Question, asked: tuple[str, ...], reply: GradeReply
+) -> tuple[str | None, str | None]:
+    """The model's follow-up when it names a rubric criterion not yet probed; else none."""
+    target = reply.followup_criterion
+    ids = {c.id for c in question.criteria}
+    if not target or target not in ids or target in asked:
+        return None, None
+    text = " ".join((reply.followup or "").split())[:500]
+    return target, text or question.criterion(target).probe
+
+
+def followup_preview_ready(fields: dict, question: Question, asked: tuple[str, ...]) -> bool:
+    """True once a streaming reply has committed to a follow-up we will actually ask."""
+    target = fields.get("followup_criterion")
+    ids = {c.id for c in question.criteria}
+    return (
+        fields.get("off_topic") is False
+        and isinstance(target, str)
+        and target in ids
+        and target not in asked
+    )

@@ -1,0 +1,495 @@
+"""The LLM interviewer: grades an answer with any OpenAI-compatible model, in one round trip.
+
+One request per answer returns the per-criterion grades, the feedback and the follow-up (see
+`agent.grading`). Servers differ in how they take structured output, so requests walk a chain of
+modes, remembered per provider once one works: `json_schema` -> `json_object` with the schema
+attached (llama.cpp's server) -> plain `json_object` -> JSON described in the prompt only.
+A reply that does not validate is re-asked with the error at most twice. Transport faults (429,
+5xx, timeouts, refused connections) are retried by tenacity with exponential backoff and jitter
+(the SDK's own retries are off, so attempts don't multiply) inside a bound on total time. When
+all of that fails the offline rubric engine grades the answer, flagged "offline-fallback": an
+interview never stops because of the model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import openai
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential_jitter,
+)
+
+from agent import engine, prompts
+from agent.assessment import Assessment
+from agent.grading import (
+    GradeError,
+    GradeReply,
+    followup_preview_ready,
+    parse_reply,
+    partial_fields,
+    response_schema,
+    to_assessment,
+)
+from agent.profiles import STRUCTURED_MODES, ConfigError, Profile, StructuredMode
+from agent.rubrics import Question
+from agent.screen import is_non_answer
+
+log = logging.getLogger(__name__)
+
+MAX_REASKS = 2
+MAX_RETRY_AFTER_S = 20.0
+OnDelta = Callable[[str, str], None]  # (field, text): "feedback" or "followup" as it streams
+
+
+class ModelError(Exception):
+    """The model could not produce a usable grade; the message says why, for a person."""
+
+
+class ModeUnsupported(Exception):
+    """The server refused this structured-output mode."""
+
+
+class _Transient(Exception):
+    """A fault worth retrying that the SDK does not raise itself (e.g. a garbled body)."""
+
+
+@dataclass
+class Completion:
+    """One model reply and what it cost."""
+
+    text: str
+    ms: float
+    first_token_ms: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    attempts: int = 1
+
+
+@dataclass
+class Stats:
+    """Counters across a provider's life, for `interviewer bench` and the doctor."""
+
+    answers: int = 0
+    calls: int = 0
+    attempts: int = 0
+    reasks: int = 0
+    fallbacks: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+
+def make_client(profile: Profile) -> openai.OpenAI:
+    """An SDK client for `profile` with its own retries off; nothing read from the environment."""
+    client = openai.OpenAI(
+        api_key=profile.key(),
+        base_url=profile.base_url,
+        max_retries=0,
+        timeout=profile.timeout,
+        organization=None,
+    )
+    if not profile.is_openai:  # never forward OpenAI account headers or keys elsewhere
+        client.organization = None
+        client.project = None
+        client.admin_api_key = None
+    return client
+
+
+def describe_error(exc: BaseException, profile: Profile) -> str:
+    """A one-line reason a person can act on; never contains the key."""
+    url = profile.base_url
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return (
+            f"authentication failed at {url} (HTTP {exc.status_code}): check the API key "
+            f"for profile {profile.name!r} (key from {profile.key_source})"
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return f"the model at {url} did not answer within {profile.timeout:g} s"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"cannot connect to {url}: is the server running and the base_url right?"
+    if isinstance(exc, openai.NotFoundError):
+        return (
+            f"not found at {url} (HTTP 404): check base_url and that model "
+            f"{profile.model!r} exists there"
+        )
+    if isinstance(exc, openai.APIStatusError):
+        return f"the server at {url} answered HTTP {exc.status_code}: {api_message(exc)}"
+    if isinstance(exc, _Transient):
+        return f"the server at {url} sent an unreadable response ({exc})"
+    return f"{type(exc).__name__}: {_short(str(exc))}"
+
+
+def api_message(exc: openai.APIStatusError) -> str:
+    """The server's own error message, without the SDK's "Error code: N - " wrapping."""
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return _short(body["message"])
+    return _short(exc.message)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, openai.APIConnectionError | _Transient):  # includes timeouts
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return False
+
+
+def _unsupported_mode(exc: openai.APIStatusError) -> bool:
+    """A refusal of the response_format itself (llama.cpp's server answers 500 for it)."""
+    if exc.status_code not in (400, 404, 415, 422, 500, 501):
+        return False
+    text = f"{exc.message} {exc.body}".lower()
+    return any(word in text for word in ("response_format", "json_schema", "json_object", "schema"))
+
+
+def _wait(base: float) -> Callable[[RetryCallState], float]:
+    """Exponential backoff with jitter, stretched to a server's Retry-After when it sends one."""
+    backoff = wait_exponential_jitter(multiplier=base, max=max(base * 16, 0.01), jitter=base)
+
+    def wait(state: RetryCallState) -> float:
+        delay = backoff(state)
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, openai.APIStatusError):
+            try:
+                hinted = float(exc.response.headers.get("retry-after", ""))
+            except ValueError:
+                hinted = 0.0
+            delay = max(delay, min(hinted, MAX_RETRY_AFTER_S))
+        return delay
+
+    return wait
+
+
+class _DeadlineExceeded(Exception):
+    """The bound on total time per answer ran out."""
+
+
+class _Preview:
+    """Passes the interviewer's words to `on_delta` while a reply streams in.
+
+    Feedback streams as soon as it appears; the follow-up only once the reply has named a
+    criterion we will really probe. Text is whitespace-normalised exactly as the final grade is,
+    so the preview is always a prefix of the message that follows it.
+    """
+
+    _LIMITS = {"feedback": 800, "followup": 500}
+
+    def __init__(self, on_delta: OnDelta, question: Question, asked: tuple[str, ...]) -> None:
+        self.on_delta = on_delta
+        self.question = question
+        self.asked = asked
+        self.sent: dict[str, int] = {}
+        self.enabled = True
+
+    def feed(self, buffer: str) -> None:
+        if not self.enabled:
+            return
+        fields = partial_fields(buffer)
+        for name, limit in self._LIMITS.items():
+            value = fields.get(name)
+            if not isinstance(value, str):
+                continue
+            if name == "followup" and not followup_preview_ready(fields, self.question, self.asked):
+                continue
+            text = " ".join(value.split())[:limit]
+            sent = self.sent.get(name, 0)
+            if len(text) > sent:
+                self.on_delta(name, text[sent:])
+                self.sent[name] = len(text)
+
+    def restart(self) -> None:
+        """A new attempt: once words were shown, a second reply must not repeat them."""
+        if self.sent:
+            self.enabled = False
+
+
+class LLMProvider:
+    """Grades answers with a model behind an OpenAI-compatible API (see the module docstring)."""
+
+    brain = "llm"
+    streams = True  # assess() takes on_delta
+
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        client: openai.OpenAI | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if profile.brain != "llm":
+            raise ConfigError(f"profile {profile.name!r} is not an LLM profile")
+        if not profile.key():
+            raise ConfigError(
+                f"profile {profile.name!r} has no API key for {profile.base_url}: "
+                f"set {profile.api_key_env or 'OPENAI_API_KEY'}"
+            )
+        self.profile = profile
+        self.model = profile.model
+        self.client = client or make_client(profile)
+        self.stats = Stats()
+        self._sleep = sleep
+        pinned = profile.structured_output
+        self._modes: tuple[StructuredMode, ...] = (
+            STRUCTURED_MODES if pinned == "auto" else (pinned,)
+        )
+        self._mode_index = 0
+        self._lock = threading.Lock()
+
+    @property
+    def mode(self) -> StructuredMode:
+        """The structured-output mode requests use now (the first that the server accepted)."""
+        return self._modes[self._mode_index]
+
+    @property
+    def modes(self) -> tuple[StructuredMode, ...]:
+        """The structured-output modes this provider may use, in the order it tries them."""
+        return self._modes
+
+    def describe(self) -> str:
+        return self.profile.describe()
+
+    # --- grading -------------------------------------------------------------------------------
+
+    def assess(
+        self,
+        question: Question,
+        answer: str,
+        asked_probes: tuple[str, ...] = (),
+        on_delta: OnDelta | None = None,
+    ) -> Assessment:
+        """Grade `answer`; never raises because of the model (falls back to the offline engine)."""
+        if is_non_answer(answer):
+            return engine.assess(question, answer, asked_probes)  # nothing for a model to judge
+        self.stats.add(answers=1)
+        deadline = time.monotonic() + self.profile.total_timeout
+        preview = _Preview(on_delta, question, asked_probes) if on_delta else None
+        try:
+            reply = self._grade(question, answer, asked_probes, deadline, preview)
+            return to_assessment(
+                question, answer, asked_probes, reply, brain=self.brain, model=self.model
+            )
+        except ModelError as exc:
+            reason = str(exc)
+        except Exception as exc:  # a bug or an SDK surprise must not end the interview either
+            log.exception("unexpected error grading %s with %s", question.id, self.model)
+            reason = f"unexpected {type(exc).__name__}"
+        return self._fallback(question, answer, asked_probes, reason)
+
+    def _fallback(
+        self, question: Question, answer: str, asked: tuple[str, ...], reason: str
+    ) -> Assessment:
+        self.stats.add(fallbacks=1)
+        log.warning("offline fallback for %s (%s): %s", question.id, self.model, reason)
+        offline = engine.assess(question, answer, asked)
+        note = fallback_note(self.model, reason)
+        return offline.model_copy(
+            update={
+                "flags": [*offline.flags, "offline-fallback"],
+                "feedback": f"{note}\n{offline.feedback}",
+            }
+        )
+
+    def _grade(
+        self,
+        question: Question,
+        answer: str,
+        asked: tuple[str, ...],
+        deadline: float,
+        preview: _Preview | None,
+    ) -> GradeReply:
+        schema = response_schema(question)
+        messages = prompts.grading_messages(question, answer, asked, schema)
+        for attempt in range(MAX_REASKS + 1):
+            completion = self.complete(messages, schema, deadline, preview)
+            try:
+                return parse_reply(completion.text, question)
+            except GradeError as exc:
+                if attempt == MAX_REASKS:
+                    raise ModelError(
+                        f"its reply did not validate after {MAX_REASKS} re-asks: {exc}"
+                    ) from None
+                self.stats.add(reasks=1)
+                log.info("re-asking %s: %s", self.model, exc)
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": completion.text[:6000]},
+                    {"role": "user", "content": prompts.render(prompts.REASK, error=str(exc))},
+                ]
+        raise AssertionError("unreachable")
+
+    # --- requests ------------------------------------------------------------------------------
+
+    def complete(
+        self,
+        messages: list[dict],
+        schema: dict,
+        deadline: float,
+        preview: _Preview | None = None,
+    ) -> Completion:
+        """One reply in the remembered structured-output mode, stepping down when refused."""
+        while True:
+            mode = self.mode
+            try:
+                return self.call(messages, mode, schema, deadline, preview)
+            except ModeUnsupported as exc:
+                if not self._step_down(mode):
+                    raise ModelError(f"the server refused structured output: {exc}") from None
+
+    def _step_down(self, refused: StructuredMode) -> bool:
+        with self._lock:
+            if self.mode != refused:  # another thread already moved on
+                return True
+            if self._mode_index + 1 >= len(self._modes):
+                return False
+            self._mode_index += 1
+            log.info("%s refused %s; using %s from now on", self.model, refused, self.mode)
+            return True
+
+    def call(
+        self,
+        messages: list[dict],
+        mode: StructuredMode,
+        schema: dict,
+        deadline: float,
+        preview: _Preview | None = None,
+    ) -> Completion:
+        """One reply in `mode`, retrying transport faults with backoff until `deadline`."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ModelError(f"no reply within the {self.profile.total_timeout:g} s limit")
+        retrying = Retrying(
+            retry=retry_if_exception(_retryable),
+            stop=stop_after_attempt(self.profile.max_attempts) | stop_before_delay(remaining),
+            wait=_wait(self.profile.backoff),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        attempts = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    if preview is not None:
+                        preview.restart()
+                    completion = self.request(messages, mode, schema, deadline, preview)
+        except (ModeUnsupported, ModelError):
+            raise
+        except _DeadlineExceeded:
+            raise ModelError(
+                f"no complete reply within the {self.profile.total_timeout:g} s limit"
+            ) from None
+        except Exception as exc:
+            raise ModelError(describe_error(exc, self.profile)) from exc
+        completion.attempts = attempts
+        return completion
+
+    def request(
+        self,
+        messages: list[dict],
+        mode: StructuredMode,
+        schema: dict,
+        deadline: float,
+        preview: _Preview | None = None,
+    ) -> Completion:
+        """Exactly one HTTP request."""
+        timeout = max(0.05, min(self.profile.timeout, deadline - time.monotonic()))
+        params = {
+            "model": self.model,
+            "messages": messages,
+            "timeout": timeout,
+            **format_params(mode, schema),
+            **self.sampling(),
+        }
+        self.stats.add(calls=1)
+        t0 = time.perf_counter()
+        try:
+            if preview is not None and self.profile.stream:
+                return self._streamed(params, t0, deadline, preview)
+            response = self.client.chat.completions.create(**params)
+        except openai.APIStatusError as exc:
+            if mode != "prompt" and _unsupported_mode(exc):
+                refusal = f"{mode}: HTTP {exc.status_code} {api_message(exc)}"
+                raise ModeUnsupported(refusal) from exc
+            raise
+        except json.JSONDecodeError as exc:
+            raise _Transient("the response body is not JSON") from exc
+        try:
+            text = response.choices[0].message.content or ""
+        except (AttributeError, IndexError, TypeError):
+            raise _Transient("the response has no message") from None
+        usage = getattr(response, "usage", None)
+        return self._done(text, t0, None, usage)
+
+    def _streamed(self, params: dict, t0: float, deadline: float, preview: _Preview) -> Completion:
+        buffer, first = "", None
+        usage = None
+        stream = self.client.chat.completions.create(
+            **params, stream=True, stream_options={"include_usage": True}
+        )
+        with stream:
+            for chunk in stream:
+                if time.monotonic() > deadline:
+                    raise _DeadlineExceeded()
+                usage = getattr(chunk, "usage", None) or usage
+                for choice in chunk.choices or []:
+                    delta = choice.delta.content if choice.delta else None
+                    if delta:
+                        first = first if first is not None else (time.perf_counter() - t0) * 1000
+                        buffer += delta
+                        preview.feed(buffer)
+        return self._done(buffer, t0, first, usage)
+
+    def _done(self, text: str, t0: float, first: float | None, usage: object) -> Completion:
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        self.stats.add(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        ms = (time.perf_counter() - t0) * 1000
+        return Completion(text, ms, first, prompt_tokens, completion_tokens)
+
+    def sampling(self) -> dict:
+        """Token limit and temperature, under the names this server takes."""
+        # OpenAI's newer models take only max_completion_tokens; other servers know max_tokens.
+        key = "max_completion_tokens" if self.profile.is_openai else "max_tokens"
+        params: dict = {key: self.profile.max_tokens}
+        if self.profile.temperature is not None:
+            params["temperature"] = self.profile.temperature
+        return params
+
+
+def format_params(mode: StructuredMode, schema: dict) -> dict:
+    """The request fields that ask for JSON in `mode`."""
+    if mode == "json_schema":
+        spec = {"name": "grade", "schema": schema, "strict": True}
+        return {"response_format": {"type": "json_schema", "json_schema": spec}}
+    if mode == "json_object+schema":
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    if mode == "json_object":
+        return {"response_format": {"type": "json_object"}}
+    return {}
+
+
+def fallback_note(model: str, reason: str) -> str:
+    """The first line of a fallback grade's feedback: what failed and who graded instead."""
+    return f"Note: {model} could not grade this answer ({reason}); the offline rubric engine did."
