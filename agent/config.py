@@ -142,7 +142,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     profile = values.get("profile", "offline")
     if profile not in values["profiles"]:
         names = ", ".join(sorted(values["profiles"]))
-        raise ConfigError(f"unknown profile {profile!r}; choose from {names}")
+        source = "INTERVIEWER_PROFILE" if env.get("INTERVIEWER_PROFILE") else str(path)
+        raise ConfigError(f"unknown profile {profile!r} (from {source}); choose from {names}")
     try:
         return Settings(**values)
     except ValidationError as exc:

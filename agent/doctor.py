@@ -254,7 +254,8 @@ def _ms(t0: float) -> float:
 
 
 def _reason(exc: BaseException, provider) -> str:
-    from agent.llm import describe_error
+    from agent.llm import ModelError, ModeUnsupported, describe_error
 
-    cause = exc.__cause__ if exc.__cause__ is not None else exc
-    return describe_error(cause, provider.profile)
+    if isinstance(exc, ModeUnsupported | ModelError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # the transport error behind our wrapper says more
+    return describe_error(exc, provider.profile)

@@ -8,9 +8,10 @@ It listens on 127.0.0.1 (a free port by default), serves `GET /v1/models` and
         server.enqueue(Reply(content='{"ok": true}'), Reply(status=429))
         ...  # point a profile at server.base_url
 
-Replies are taken from the script in order; when it runs out the server answers 500 and records
-an error in `server.errors`, so a test cannot pass on output nobody scripted. `responder` instead
-computes each reply from the request (used for long runs such as benchmarks).
+Replies are taken from the script in order; when it runs out, `responder` computes the reply
+from the request (e.g. `echo_grader()`, for long runs such as benchmarks) or, without one, the
+server answers 500 and records an error in `server.errors`, so a test cannot pass on output
+nobody scripted.
 """
 
 from __future__ import annotations
@@ -150,13 +151,13 @@ class FakeServer:
             self.requests.append(request)
 
     def _next_reply(self, request: Recorded) -> Reply:
-        if self.responder is not None:
-            return self.responder(request)
         with self._lock:
             if self._script:
                 return self._script.popleft()
-            self.errors.append(f"script exhausted at request {len(self.requests)}")
-        return Reply(status=500, error="fake server: no scripted reply left")
+            if self.responder is None:
+                self.errors.append(f"script exhausted at request {len(self.requests)}")
+                return Reply(status=500, error="fake server: no scripted reply left")
+        return self.responder(request)
 
     def _sleep(self, seconds: float) -> bool:
         """Wait, unless the server is closing; False when it is."""
