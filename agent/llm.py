@@ -81,8 +81,7 @@ class Stats:
     """Counters across a provider's life, for `interviewer bench` and the doctor."""
 
     answers: int = 0
-    calls: int = 0
-    attempts: int = 0
+    calls: int = 0  # HTTP requests for chat completions, retries included
     reasks: int = 0
     fallbacks: int = 0
     prompt_tokens: int = 0
