@@ -375,7 +375,9 @@ def echo_grader(score: int = 2, probe: bool = True) -> Responder:
         content = grade_reply(
             {cid: (score, [quote]) for cid in ids},
             followup_criterion=todo[0] if todo else None,
-            followup=f"Could you go deeper on {todo[0]}?" if todo else None,
+            followup=f"Could you go deeper on {todo[0]}, and say how you would check it?"
+            if todo
+            else None,
         )
         return Reply(content=content)
 

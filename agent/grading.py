@@ -16,6 +16,7 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.assessment import Assessment, CriterionGrade, Flag
+from agent.engine import feedback_text
 from agent.rubrics import MAX_LEVEL, Question
 from agent.screen import injection_spans
 
@@ -23,6 +24,7 @@ from agent.screen import injection_spans
 INJECTION_CAP = 10.0
 OFF_TOPIC_CAP = 10.0
 MAX_QUOTES = 4
+MIN_FOLLOWUP_WORDS = 4  # shorter "questions" from a weak model give way to the rubric's probe
 _MIN_QUOTE_CHARS = 4
 
 
@@ -236,12 +238,13 @@ def to_assessment(
         flags.append("off-topic")
         score = min(score, OFF_TOPIC_CAP)
     target, text = _followup(question, asked_probes, reply)
+    feedback = " ".join(reply.feedback.split())[:800]
     return Assessment(
         question_id=question.id,
         score=score,
         criteria=grades,
         flags=flags,
-        feedback=" ".join(reply.feedback.split())[:800],
+        feedback=feedback or feedback_text(question, grades, score, flags),
         followup_criterion=target,
         followup=text,
         brain=brain,
@@ -258,16 +261,29 @@ def _followup(
     if not target or target not in ids or target in asked:
         return None, None
     text = " ".join((reply.followup or "").split())[:500]
-    return target, text or question.criterion(target).probe
+    if len(text.split()) < MIN_FOLLOWUP_WORDS:
+        text = question.criterion(target).probe
+    return target, text
 
 
-def followup_preview_ready(fields: dict, question: Question, asked: tuple[str, ...]) -> bool:
-    """True once a streaming reply has committed to a follow-up we will actually ask."""
+def preview_ready(fields: dict, question: Question, asked: tuple[str, ...], name: str) -> bool:
+    """True once a streaming reply has come far enough that its `name` text ("feedback" or
+    "followup") will be used: every criterion scored, and for a follow-up, one we will ask."""
+    criteria = fields.get("criteria")
+    if not isinstance(criteria, dict) or not all(
+        isinstance(criteria.get(c.id), dict) and isinstance(criteria[c.id].get("score"), int)
+        for c in question.criteria
+    ):
+        return False
+    if name == "feedback":
+        return True
     target = fields.get("followup_criterion")
-    ids = {c.id for c in question.criteria}
+    text = fields.get("followup")
     return (
         fields.get("off_topic") is False
         and isinstance(target, str)
-        and target in ids
+        and target in {c.id for c in question.criteria}
         and target not in asked
+        and isinstance(text, str)
+        and len(text.split()) > MIN_FOLLOWUP_WORDS  # a word more: the last may still be growing
     )

@@ -35,13 +35,13 @@ from agent.assessment import Assessment
 from agent.grading import (
     GradeError,
     GradeReply,
-    followup_preview_ready,
     parse_reply,
     partial_fields,
+    preview_ready,
     response_schema,
     to_assessment,
 )
-from agent.profiles import STRUCTURED_MODES, ConfigError, Profile, StructuredMode
+from agent.profiles import STRUCTURED_MODES, ConfigError, Profile, StructuredMode, mask_key
 from agent.rubrics import Question
 from agent.screen import is_non_answer
 
@@ -112,6 +112,16 @@ def make_client(profile: Profile) -> openai.OpenAI:
 
 def describe_error(exc: BaseException, profile: Profile) -> str:
     """A one-line reason a person can act on; never contains the key."""
+    return scrub(_describe(exc, profile), profile)
+
+
+def scrub(text: str, profile: Profile) -> str:
+    """`text` with the profile's key masked, in case a server echoed it in an error."""
+    key = profile.key()
+    return text.replace(key, mask_key(key)) if len(key) >= 8 else text
+
+
+def _describe(exc: BaseException, profile: Profile) -> str:
     url = profile.base_url
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         return (
@@ -210,7 +220,9 @@ class _Preview:
             value = fields.get(name)
             if not isinstance(value, str):
                 continue
-            if name == "followup" and not followup_preview_ready(fields, self.question, self.asked):
+            if not self.sent.get(name) and not preview_ready(
+                fields, self.question, self.asked, name
+            ):
                 continue
             text = " ".join(value.split())[:limit]
             sent = self.sent.get(name, 0)
@@ -300,6 +312,7 @@ class LLMProvider:
         self, question: Question, answer: str, asked: tuple[str, ...], reason: str
     ) -> Assessment:
         self.stats.add(fallbacks=1)
+        reason = scrub(reason, self.profile)
         log.warning("offline fallback for %s (%s): %s", question.id, self.model, reason)
         offline = engine.assess(question, answer, asked)
         note = fallback_note(self.model, reason)

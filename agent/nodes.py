@@ -137,9 +137,11 @@ def assess_answer(state: InterviewState, deps: Deps) -> dict:
     assessment = deps.provider.assess(question, answer, tuple(current["probed"]), **extra)
     update: dict = {"current": current, "assessment": assessment.model_dump()}
     if "offline-fallback" in assessment.flags:
-        # The model failed on this answer: say so now, and keep it in the transcript.
-        first = assessment.feedback.split("\n", 1)[0]
+        # The model failed on this answer: say so now, as a turn of its own in the transcript.
+        first, _, rest = assessment.feedback.partition("\n")
         note = first if first.startswith("Note:") else "Note: graded by the offline rubric engine."
+        if first.startswith("Note:"):
+            update["assessment"]["feedback"] = rest
         _emit(note)
         update["messages"] = [_say("note", note, question.id)]
     return update

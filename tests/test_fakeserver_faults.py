@@ -180,8 +180,8 @@ def test_every_fault_leaves_a_complete_transcript(tmp_path, bank, kind, falls_ba
     assert ("offline-fallback" in first.flags) is falls_back
     notes = [t for t in transcript.turns if t.kind == "note"]
     if falls_back:
-        assert first.brain == "offline" and first.feedback.startswith("Note: fake-model")
-        assert notes and notes[0].text.startswith("Note: fake-model could not grade")
+        assert first.brain == "offline" and not first.feedback.startswith("Note:")
+        assert len(notes) == 1 and notes[0].text.startswith("Note: fake-model could not grade")
     else:
         assert first.brain == "llm" and not notes
     # The second answer is an injection the echo grader "obeys" with points: overruled.
@@ -236,3 +236,26 @@ def test_streamed_probe_reaches_on_delta_and_equals_the_message(tmp_path, bank):
     assert probe["kind"] == "probe"
     assert "".join(deltas) == probe["text"] == texts[-1]
     assert len(deltas) > 2
+
+
+def test_with_no_followups_left_the_feedback_streams_as_the_feedback_message(tmp_path, bank):
+    with FakeServer(responder=echo_grader(probe=False)) as server:
+        with Interviewer(llm_settings(tmp_path, llm_profile(server)), bank=bank) as iv:
+            options = interview_settings(questions=2, max_followups=0, feedback="each", seed=5)
+            iid = iv.start(options).interview_id
+            deltas: list[str] = []
+            result = iv.reply(iid, LATENCY_ANSWER, on_delta=deltas.append)
+    feedback = next(m for m in result.messages if m["kind"] == "feedback")
+    assert "".join(deltas) == feedback["text"]
+    assert feedback["text"].startswith("Feedback: ")
+
+
+def test_a_server_echoing_the_key_in_an_error_never_gets_it_into_the_transcript(question):
+    from agent.llm import LLMProvider
+
+    with FakeServer() as server:
+        server.enqueue(Reply(status=400, error="bad key local-secret-key-42 for this model"))
+        profile = llm_profile(server, api_key="local-secret-key-42")
+        result = LLMProvider(profile).assess(question, LATENCY_ANSWER)
+    assert "offline-fallback" in result.flags
+    assert "local-secret-key-42" not in result.feedback and "****y-42" in result.feedback

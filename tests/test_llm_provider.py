@@ -280,3 +280,20 @@ def test_prompt_templates_fail_on_missing_or_unexpected_variables():
     with pytest.raises(PromptError, match="unexpected"):
         render("Hello $name", name="a", other="b")
     assert render("Costs $$5 for $name", name="x") == "Costs $5 for x"
+
+
+def test_a_too_short_followup_gives_way_to_the_rubric_probe(fake, question):
+    fake.enqueue(good_reply(question, LATENCY_ANSWER, followup_criterion="batching",
+                            followup="evaluation,"))
+    deltas: list[tuple[str, str]] = []
+    result = provider_for(fake).assess(
+        question, LATENCY_ANSWER, on_delta=lambda f, t: deltas.append((f, t))
+    )
+    assert result.followup == question.criterion("batching").probe
+    assert not [d for d in deltas if d[0] == "followup"], "nothing previewed that is not said"
+
+
+def test_blank_feedback_is_filled_from_the_checked_scores(fake, question):
+    fake.enqueue(good_reply(question, LATENCY_ANSWER, feedback="  "))
+    result = provider_for(fake).assess(question, LATENCY_ANSWER)
+    assert result.feedback.startswith(f"Score {round(result.score)}/100.")
