@@ -1,41 +1,50 @@
-"""Minimal chat page: runs a whole offline interview in the browser."""
+"""The Streamlit app: Interview, Review, Progress and Settings pages over `agent/`.
+
+Run with `make run` (or `streamlit run ui/app.py`).
+"""
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
+from components import (
+    INTERVIEW_PAGE,
+    PROGRESS_PAGE,
+    REVIEW_PAGE,
+    SETTINGS_PAGE,
+    STYLE,
+    USER_ERRORS,
+)
 
-from agent.config import load_settings
-from agent.session import InterviewError, Interviewer, interview_settings
+log = logging.getLogger("interviewer.ui")
 
+st.set_page_config(
+    page_title="Mock interviewer",
+    page_icon="🎙️",
+    layout="centered",
+)
+st.html(STYLE)
 
-@st.cache_resource
-def interviewer() -> Interviewer:
-    return Interviewer(load_settings())
+# The page scripts live in views/, not pages/: Streamlit would also auto-discover a pages/
+# folder and serve its scripts on their own, outside this navigation.
+page = st.navigation(
+    [
+        st.Page(INTERVIEW_PAGE, title="Interview", icon=":material/forum:", default=True),
+        st.Page(REVIEW_PAGE, title="Review", icon=":material/history:"),
+        st.Page(PROGRESS_PAGE, title="Progress", icon=":material/trending_up:"),
+        st.Page(SETTINGS_PAGE, title="Settings", icon=":material/settings:"),
+    ]
+)
 
-
-st.set_page_config(page_title="Mock interviewer", page_icon=":material/record_voice_over:")
-st.title("Mock interview")
-iv = interviewer()
-st.caption(f"Graded by: {iv.provider.brain} ({iv.provider.model})")
-
-if "interview_id" not in st.session_state:
-    n = st.number_input("Questions", 1, 10, 2)
-    if st.button("Start interview", type="primary"):
-        result = iv.start(interview_settings(questions=int(n)))
-        st.session_state.interview_id = result.interview_id
-        st.rerun()
-    st.stop()
-
-interview_id = st.session_state.interview_id
-state = iv.state(interview_id) or {}
-for message in state.get("messages", []):
-    with st.chat_message("assistant" if message["role"] == "interviewer" else "user"):
-        st.text(message["text"])
-if state.get("status") == "finished":
-    st.success(f"Finished. Transcript: {iv.store.path_for(interview_id)}")
-elif answer := st.chat_input("Your answer (or hint / repeat / skip / end)"):
-    try:
-        iv.reply(interview_id, answer)
-    except InterviewError as exc:
-        st.error(str(exc))
-    st.rerun()
+try:
+    page.run()
+except USER_ERRORS as exc:
+    st.error(str(exc), icon=":material/error:")
+except Exception:  # never a traceback in the browser; the details go to the server log
+    log.exception("page %r failed", page.title)
+    st.error(
+        "Something went wrong on this page. Your interviews are saved after every turn, so "
+        "nothing is lost: reload the page to carry on. The details are in the server log.",
+        icon=":material/error:",
+    )

@@ -1,0 +1,201 @@
+"""End to end in a real headless Chromium: `streamlit run` on a free port, driven by Playwright.
+
+Uses Debian's Chromium (`make browser-deps`); Playwright never downloads a browser here.
+Screenshots of every step go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 30_000
+ANSWER_1 = (
+    "Offline metrics can hide training-serving skew and data drift, so I would shadow-deploy the "
+    "model, then run an A/B test while monitoring the prediction distribution. "
+    '<img src=x onerror="window.__injected = 1"> <b>not bold</b>\n| a | b |\n|---|---|\n| 1 | 2 |'
+)
+ANSWER_2 = (
+    "We track p99 latency against a 100 ms budget, quantize the model to INT8 with TensorRT and "
+    "check accuracy on a held-out set; dynamic batching raises throughput but adds queueing delay."
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not start within 60 s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def app_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`streamlit run ui/app.py` with transcripts under tmp_path; yields (base URL, folder)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium: run `make browser-deps`")
+    pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    transcripts = tmp_path / "transcripts"
+    config = tmp_path / "interviewer.toml"
+    config.write_text("", encoding="utf-8")
+    env = {**os.environ, "INTERVIEWER_TRANSCRIPTS_DIR": str(transcripts),
+           "INTERVIEWER_CONFIG": str(config)}
+    for name in ("INTERVIEWER_PROFILE", "INTERVIEWER_RUBRICS_DIR", "INTERVIEWER_CHECKPOINT_DB",
+                 "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        env.pop(name, None)
+    port = _free_port()
+    log = tmp_path / "streamlit.log"
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "ui/app.py",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_until_serving(url, proc, log)
+            yield url, transcripts
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    assert "Traceback" not in log.read_text(encoding="utf-8"), log.read_text(encoding="utf-8")
+
+
+def _shot(page, name: str) -> None:
+    """A full-length screenshot: Streamlit scrolls inside its main element, so grow the window."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = page.evaluate(
+        "(document.querySelector('[data-testid=stMain]') || document.body).scrollHeight"
+    )
+    page.set_viewport_size({"width": 1280, "height": min(max(height + 40, 900), 8000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _send(page, text: str) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(text)
+    box.press("Enter")
+
+
+def _no_error_shown(page) -> None:
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_test_id("stAlertContentError").count() == 0
+
+
+def test_offline_interview_report_and_review_in_a_real_browser(app_server) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, transcripts = app_server
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+
+            # Set-up: two questions, no follow-ups, feedback after each answer.
+            start = page.get_by_role("button", name="Start interview")
+            expect(start).to_be_visible()
+            expect(page.get_by_text("rubric engine").first).to_be_visible()
+            questions = page.get_by_role("slider", name="Number of questions")
+            followups = page.get_by_role("slider", name="Follow-ups per question")
+            questions.focus()
+            questions.press("ArrowLeft")
+            expect(questions).to_have_value("2")
+            followups.focus()
+            followups.press("Home")
+            expect(followups).to_have_value("0")
+            page.get_by_text("After each answer").click()
+            _shot(page, "01-setup")
+            start.click()
+
+            # The first question, with the interview id in the URL.
+            expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible()
+            expect(page.get_by_text("Question 1 of 2").first).to_be_visible()
+            page.wait_for_url("**/?interview=*")
+            interview_id = page.url.split("interview=")[1].split("&")[0]
+            _shot(page, "02-question-1")
+
+            _send(page, ANSWER_1)
+            expect(page.get_by_text("Question 2 of 2").first).to_be_visible()
+            # The candidate's HTML and Markdown are shown as typed, never rendered or run.
+            chat = page.get_by_test_id("stChatMessage")
+            expect(chat.filter(has_text="<b>not bold</b>")).to_have_count(1)
+            assert page.evaluate("window.__injected") is None
+            assert chat.locator("table, img, b").count() == 0
+
+            # A reload resumes the same interview from the URL.
+            page.reload()
+            expect(page.get_by_text("Question 2 of 2").first).to_be_visible()
+            expect(chat.filter(has_text="<b>not bold</b>")).to_have_count(1)
+            _shot(page, "03-question-2")
+
+            _send(page, ANSWER_2)
+            expect(page.get_by_role("heading", name="Your report")).to_be_visible()
+            expect(page.get_by_test_id("stMetric").filter(has_text="Overall")).to_be_visible()
+            expect(page.get_by_role("button", name="Download Markdown")).to_be_visible()
+            expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+            _no_error_shown(page)
+            _shot(page, "04-report")
+            assert (transcripts / f"{interview_id}.json").exists()
+
+            # Find it on the Review page and open it.
+            page.get_by_test_id("stSidebarNavLink").filter(has_text="Review").click()
+            expect(page.get_by_role("heading", name="Review")).to_be_visible()
+            page.get_by_test_id("stSelectbox").filter(has_text="Open an interview").click()
+            page.get_by_role("option").first.click()
+            expect(page.get_by_role("tab", name="Conversation")).to_be_visible()
+            page.wait_for_url(f"**/review?interview={interview_id}")
+            expect(page.get_by_test_id("stMetric").filter(has_text="Overall")).to_be_visible()
+            page.get_by_role("tab", name="Conversation").click()
+            expect(page.get_by_text("Question 2 of 2").first).to_be_visible()
+            _no_error_shown(page)
+            _shot(page, "05-review")
+        except Exception:
+            if "page" in locals():
+                _shot(page, "failure")
+            raise
+        finally:
+            browser.close()

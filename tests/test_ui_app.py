@@ -1,0 +1,383 @@
+"""The Streamlit app, page by page, through `streamlit.testing.v1.AppTest` (no browser).
+
+Each test points the app at its own transcripts folder; interviews are created either through
+the UI or through `agent` directly, and assertions read both the rendered page and the files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from agent.config import load_settings
+from agent.session import Interviewer, interview_settings
+from agent.transcripts import TranscriptStore
+
+ROOT = Path(__file__).resolve().parent.parent
+UI = ROOT / "ui"
+APP = str(UI / "app.py")
+GOOD_ANSWER = (
+    "I would measure p99 latency against a 100 ms budget rather than the mean, profile where time "
+    "goes, quantize the model to INT8 and check accuracy on a held-out set, and use dynamic "
+    "batching, which raises throughput but adds queueing delay, so I cap the wait."
+)
+NASTY = "<script>alert('x')</script> <b>bold</b>\n| a | b |\n|---|---|\n| 1 | 2 |\n# Heading $x^2$"
+
+
+@pytest.fixture
+def transcripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated configuration: transcripts under tmp_path, offline grading, fast streaming."""
+    folder = tmp_path / "transcripts"
+    monkeypatch.setenv("INTERVIEWER_TRANSCRIPTS_DIR", str(folder))
+    config = tmp_path / "interviewer.toml"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("INTERVIEWER_CONFIG", str(config))
+    for name in (
+        "INTERVIEWER_PROFILE",
+        "INTERVIEWER_RUBRICS_DIR",
+        "INTERVIEWER_CHECKPOINT_DB",
+        "INTERVIEWER_MAX_FOLLOWUPS",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.syspath_prepend(str(UI))
+    import chat_view
+
+    monkeypatch.setattr(chat_view, "WORD_DELAY_S", 0.0)
+    monkeypatch.setattr(chat_view, "MAX_STREAM_S", 0.0)
+    return folder
+
+
+def run_app(page: str | None = None, **query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def button(at: AppTest, label: str):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
+    return found[0]
+
+
+def unescape(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def everything(at: AppTest) -> str:
+    """All text-like content on the page, for 'never shown' checks."""
+    parts: list[str] = []
+    for kind in ("text", "markdown", "caption", "code", "error", "warning", "info", "success"):
+        parts += [str(e.value) for e in at.get(kind)]
+    parts += [df.value.to_string() for df in at.dataframe]
+    return "\n".join(parts)
+
+
+def make_interview(
+    *, finish: bool = True, answers: int = 2, answer: str = GOOD_ANSWER, **options
+) -> str:
+    """An interview created through `agent`, the way the CLI would."""
+    with Interviewer(load_settings()) as iv:
+        opts = {"questions": 2, "max_followups": 0, "seed": 11, **options}
+        result = iv.start(interview_settings(**opts))
+        for _ in range(answers):
+            if result.finished:
+                break
+            result = iv.reply(result.interview_id, answer)
+        if finish and not result.finished:
+            result = iv.reply(result.interview_id, "end")
+        return result.interview_id
+
+
+def start_from_setup(at: AppTest, questions: int = 2, followups: int = 0) -> AppTest:
+    at.slider(key="setup_questions").set_value(questions)
+    at.slider(key="setup_followups").set_value(followups)
+    button(at, "Start interview").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+# --- Interview page ------------------------------------------------------------------------------
+
+
+def test_setup_offers_every_choice_and_names_the_grading_brain(transcripts: Path) -> None:
+    at = run_app()
+    assert at.title[0].value == "Mock interview"
+    labels = {group.label for group in at.button_group}
+    assert labels >= {"Role", "Company type", "Difficulty"}
+    assert any(label.startswith("Tracks") for label in labels)
+    assert {s.label for s in at.slider} == {"Number of questions", "Follow-ups per question"}
+    assert at.radio[0].label == "Feedback"
+    assert at.text_area[0].label.startswith("Resume bullets")
+    banner = unescape(at.info[0].value)
+    assert "rubric engine" in banner and "(rubric-engine)" in banner
+
+
+def test_interview_runs_to_a_report_and_keeps_its_id_in_the_url(transcripts: Path) -> None:
+    at = start_from_setup(run_app())
+    interview_id = at.query_params["interview"]
+    assert interview_id
+    assert texts(at)[0].startswith("Question 1 of 2")
+    assert "Question 1 of 2" in at.get("progress")[0].proto.text
+
+    at.chat_input[0].set_value(GOOD_ANSWER).run()
+    assert not at.exception, at.exception
+    assert any(t.startswith("Question 2 of 2") for t in texts(at))
+    at.chat_input[0].set_value(GOOD_ANSWER).run()
+    assert not at.exception, at.exception
+
+    assert [h.value for h in at.header] == ["Your report"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Questions answered"] == "2"
+    assert metrics["Overall"].endswith("/100")
+    assert at.get("vega_lite_chart"), "per-track chart missing"
+    assert {b.label for b in at.get("download_button")} == {"Download Markdown", "Download JSON"}
+    saved = json.loads((transcripts / f"{interview_id}.json").read_text(encoding="utf-8"))
+    assert saved["status"] == "finished" and len(saved["grades"]) == 2
+
+
+def test_reload_with_the_id_in_the_url_resumes_the_interview(transcripts: Path) -> None:
+    interview_id = make_interview(finish=False, answers=1)
+    at = run_app(interview=interview_id)
+    assert any(t.startswith("Question 2 of 2") for t in texts(at))
+    assert "Question 2 of 2" in at.get("progress")[0].proto.text
+    assert at.chat_input, "the resumed interview should wait for an answer"
+    assert any("on this answer" in m.value for m in at.markdown), "answer timer missing"
+
+
+def test_hint_repeat_and_skip_buttons_go_through_the_graph(transcripts: Path) -> None:
+    at = start_from_setup(run_app())
+    interview_id = at.query_params["interview"]
+    button(at, "Hint").click().run()
+    button(at, "Repeat").click().run()
+    button(at, "Skip").click().run()
+    assert not at.exception, at.exception
+    captions = [c.value for c in at.caption]
+    assert "Asked for a hint" in captions and "Skipped the question" in captions
+    with Interviewer(load_settings()) as iv:
+        state = iv.state(interview_id)
+    kinds = [(m["role"], m["kind"]) for m in state["messages"]]
+    assert ("interviewer", "hint") in kinds and ("interviewer", "repeat") in kinds
+    assert state["grades"][0]["flags"][-1] == "skipped"
+    assert state["index"] == 1
+
+
+def test_end_asks_for_confirmation_then_shows_the_report(transcripts: Path) -> None:
+    at = start_from_setup(run_app())
+    at.chat_input[0].set_value(GOOD_ANSWER).run()
+    button(at, "End interview").click().run()
+    assert not at.header, "ending must wait for confirmation"
+    button(at, "Keep going").click().run()
+    assert at.chat_input and not at.header
+    button(at, "End interview").click().run()
+    button(at, "End and see the report").click().run()
+    assert not at.exception, at.exception
+    assert [h.value for h in at.header] == ["Your report"]
+
+
+def test_candidate_text_is_shown_verbatim_never_as_markdown_or_html(transcripts: Path) -> None:
+    at = start_from_setup(run_app(), followups=1)
+    at.chat_input[0].set_value(NASTY).run()
+    assert not at.exception, at.exception
+    assert NASTY in texts(at)
+    for kind in ("markdown", "caption", "html"):
+        for element in at.get(kind):
+            assert "<script>" not in str(element.value) and "| a | b |" not in str(element.value)
+
+
+def test_bad_ids_in_the_url_get_a_message_not_a_traceback(transcripts: Path) -> None:
+    at = run_app(interview="../../etc/passwd")
+    assert "not valid" in at.error[0].value
+    assert button(at, "Start a new interview")
+    at = run_app(interview="20000101-000000-abcdef")
+    assert "no interview with id" in at.warning[0].value.lower()
+
+
+def test_practising_a_missed_question_starts_with_it(transcripts: Path) -> None:
+    make_interview(answers=2)
+    at = run_app("views/progress.py")
+    at.button(key="q-0").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Mock interview"
+    practised = texts(at)[0]
+    assert any("asked first" in c.value for c in at.caption)
+    # AppTest reruns the page it last switched to, so follow the app's switch explicitly.
+    at.switch_page("views/interview.py").run()
+    start_from_setup(at, questions=1)
+    first = texts(at)[0]
+    assert first.startswith("Question 1 of 1") and first.endswith(practised)
+
+
+# --- Review page ---------------------------------------------------------------------------------
+
+
+def test_review_lists_interviews_and_unreadable_files_without_breaking(transcripts: Path) -> None:
+    make_interview()
+    make_interview(finish=False, answers=1, seed=3)
+    (transcripts / "notes.json").write_text('{"hello": 1}', encoding="utf-8")
+    (transcripts / "broken.json").write_text("{not json", encoding="utf-8")
+    (transcripts / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
+    at = run_app("views/review.py")
+    table = at.dataframe[0].value
+    assert len(table) == 2
+    assert set(table["Status"]) == {"Finished", "In progress"}
+    assert "3 file(s)" in at.expander[0].label
+    reasons = "\n".join(texts(at))
+    assert "notes.json" in reasons and "broken.json" in reasons and "binary.json" in reasons
+
+
+def test_review_filters_and_sorts(transcripts: Path) -> None:
+    make_interview(answer=GOOD_ANSWER)
+    make_interview(answer="I don't know.", seed=5)
+    make_interview(finish=False, answers=1, seed=3)
+    at = run_app("views/review.py")
+    status = at.button_group[0]
+    status.set_value("in_progress").run()
+    assert list(at.dataframe[0].value["Status"]) == ["In progress"]
+    assert len(at.selectbox[1].options) == 1
+    at.button_group[0].set_value("finished").run()
+    at.selectbox[0].set_value("Highest score").run()
+    highest = list(at.dataframe[0].value["Score"])
+    at.selectbox[0].set_value("Lowest score").run()
+    lowest = list(at.dataframe[0].value["Score"])
+    assert len(highest) == 2 and highest[0] > highest[1]
+    assert lowest == highest[::-1]
+
+
+def test_review_opens_one_interview_with_its_report_and_chat(transcripts: Path) -> None:
+    interview_id = make_interview()
+    at = run_app("views/review.py")
+    at.selectbox[1].set_value(interview_id).run()
+    assert not at.exception, at.exception
+    assert at.query_params["interview"] == interview_id
+    assert {"Report", "Conversation"} <= {t.label for t in at.tabs}
+    assert len(at.chat_message) >= 4
+    assert {m.label for m in at.metric} >= {"Overall", "Questions answered"}
+    assert any(b.label == "Download Markdown" for b in at.get("download_button"))
+
+
+def test_review_deletes_only_after_confirmation(transcripts: Path) -> None:
+    interview_id = make_interview()
+    path = transcripts / f"{interview_id}.json"
+    at = run_app("views/review.py")
+    at.selectbox[1].set_value(interview_id).run()
+    button(at, "Delete…").click().run()
+    button(at, "Cancel").click().run()
+    assert path.exists()
+    button(at, "Delete…").click().run()
+    button(at, "Delete").click().run()
+    assert not at.exception, at.exception
+    assert not path.exists()
+    assert at.success and "Deleted" in at.success[0].value
+    with Interviewer(load_settings()) as iv:
+        assert iv.state(interview_id) is None, "the checkpointed state must go too"
+
+
+def test_review_with_no_interviews_says_so(transcripts: Path) -> None:
+    at = run_app("views/review.py")
+    assert "No interviews yet" in at.info[0].value
+
+
+# --- Progress page -------------------------------------------------------------------------------
+
+
+def test_progress_charts_scores_and_lists_missed_criteria(transcripts: Path) -> None:
+    make_interview(seed=1)
+    make_interview(seed=2)
+    at = run_app("views/progress.py")
+    assert at.get("vega_lite_chart"), "scores-over-time chart missing"
+    assert at.metric and all(m.value.endswith("/100") for m in at.metric)
+    assert "Most often missed" in [s.value for s in at.subheader]
+    assert any("missed" in m.value for m in at.markdown)
+    assert any(b.label == "Practise" for b in at.button)
+
+
+def test_progress_without_interviews_invites_one(transcripts: Path) -> None:
+    at = run_app("views/progress.py")
+    assert "Finish an interview" in at.info[0].value
+
+
+# --- Settings page -------------------------------------------------------------------------------
+
+
+def test_settings_show_configuration_with_keys_hidden(
+    transcripts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "sk-test-0123456789abcdefSECRET"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    at = run_app("views/settings.py")
+    page = everything(at)
+    assert secret not in page and "SECRET" not in page
+    assert str(transcripts) in texts(at)
+    assert "Question bank" in [s.value for s in at.subheader]
+
+
+def test_settings_model_check_is_absent_cleanly(
+    transcripts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "agent.doctor", None)
+    at = run_app("views/settings.py")
+    assert any("not available" in i.value for i in at.info)
+
+
+def test_settings_model_check_runs_and_shows_the_verdict(
+    transcripts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check = types.SimpleNamespace(name="profile", status="ok", detail="offline engine", ms=None)
+    fake = types.ModuleType("agent.doctor")
+    fake.run_doctor = lambda settings, profile=None: types.SimpleNamespace(  # type: ignore[attr-defined]
+        checks=[check], verdict="Ready: checked " + settings.transcripts_dir.name, ok=True
+    )
+    monkeypatch.setitem(sys.modules, "agent.doctor", fake)
+    at = run_app("views/settings.py")
+    button(at, "Run the model check").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == "Ready: checked transcripts"
+    assert list(at.dataframe[-1].value["Check"]) == ["profile"]
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+def test_a_broken_question_bank_is_a_message(
+    transcripts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "no-rubrics"
+    empty.mkdir()
+    monkeypatch.setenv("INTERVIEWER_RUBRICS_DIR", str(empty))
+    at = run_app()
+    assert "question bank could not be loaded" in at.error[0].value
+
+
+def test_a_bad_setting_is_a_message(transcripts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTERVIEWER_MAX_FOLLOWUPS", "lots")
+    at = run_app()
+    assert "configuration could not be loaded" in at.error[0].value
+
+
+def test_an_unexpected_failure_is_a_calm_message(
+    transcripts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(self):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(TranscriptStore, "list", explode)
+    at = run_app("views/review.py")
+    assert "Something went wrong" in at.error[0].value
+    assert "disk on fire" not in everything(at)

@@ -1,0 +1,198 @@
+"""What every page shares: settings, the cached interviewer, labels and calm error handling."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import streamlit as st
+from pydantic import SecretBytes, SecretStr
+
+from agent.config import Settings, load_settings
+from agent.progress import parse_time
+from agent.rubrics import TRACK_TITLES, RubricError
+from agent.session import Interviewer, InterviewError
+from agent.transcripts import TranscriptError
+
+# Errors whose message is written for the user: shown as they are, never as a traceback.
+USER_ERRORS: tuple[type[Exception], ...] = (InterviewError, TranscriptError, RubricError)
+
+ROLE_LABELS = {"ml-engineer": "ML engineer", "ai-engineer": "AI engineer"}
+COMPANY_LABELS = {
+    "startup": "AI startup",
+    "big-tech": "Big Tech",
+    "enterprise": "Traditional enterprise",
+}
+DIFFICULTY_LABELS = {"any": "Any", "junior": "Junior", "mid": "Mid", "senior": "Senior"}
+FEEDBACK_LABELS = {"end": "Only at the end", "each": "After each answer"}
+
+INTERVIEW_PAGE = "views/interview.py"
+REVIEW_PAGE = "views/review.py"
+PROGRESS_PAGE = "views/progress.py"
+SETTINGS_PAGE = "views/settings.py"
+
+# Style only (no user text): the highlight behind evidence quotes in reports.
+STYLE = """
+<style>
+div[class*="st-key-evidence-"] {
+  background: #fff4c2;
+  border-left: 3px solid #e0a800;
+  border-radius: 4px;
+  padding: 0.2rem 0.5rem;
+}
+</style>
+"""
+
+
+def track_title(track: str) -> str:
+    return TRACK_TITLES.get(track, track)
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role or "-")
+
+
+def company_label(company_type: str) -> str:
+    return COMPANY_LABELS.get(company_type, company_type or "-")
+
+
+def when(stamp: str) -> str:
+    """A transcript timestamp as 'YYYY-MM-DD HH:MM UTC'."""
+    parsed = parse_time(stamp)
+    if parsed == datetime.min.replace(tzinfo=parsed.tzinfo):
+        return "unknown date"
+    return parsed.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def fail(message: str) -> None:
+    """Show a clear message and stop this page run."""
+    st.error(message, icon=":material/error:")
+    st.stop()
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors meant for users into a message instead of a traceback."""
+    try:
+        yield
+    except USER_ERRORS as exc:
+        fail(str(exc))
+
+
+def current_settings() -> Settings:
+    """Settings as `agent.config` reads them (environment, and config files where supported)."""
+    try:
+        return load_settings()
+    except Exception as exc:  # a bad value in the environment or a config file
+        fail(f"The configuration could not be loaded: {exc}")
+        raise  # unreachable: fail() stops the run
+
+
+def _close(interviewer: Interviewer) -> None:
+    interviewer.close()
+
+
+@st.cache_resource(show_spinner="Loading the question bank…", max_entries=4, on_release=_close)
+def _cached_interviewer(key: str, _settings: Settings) -> Interviewer:
+    return Interviewer(_settings)
+
+
+def interviewer() -> Interviewer:
+    """One interviewer per configuration, shared by all sessions of this server."""
+    settings = current_settings()
+    try:
+        return _cached_interviewer(settings.model_dump_json(), settings)
+    except RubricError as exc:
+        fail(f"The question bank could not be loaded: {exc}")
+    except (OSError, ValueError) as exc:
+        fail(f"The interviewer could not start: {exc}")
+    raise AssertionError("unreachable")
+
+
+def brain_banner(brain: str, model: str, *, compact: bool = False) -> None:
+    """Say plainly which brain grades the answers."""
+    if compact:
+        if brain == "offline":
+            st.caption(
+                f":material/rule: Graded offline by the rubric engine ({md(model)}): "
+                "no model, no network."
+            )
+        else:
+            st.caption(f":material/psychology: Graded by **{md(model)}** ({md(brain)}).")
+    elif brain == "offline":
+        st.info(
+            f"Graded offline by the **rubric engine** ({md(model)}): your answer is matched "
+            "against each rubric criterion, with the sentences that earned points quoted as "
+            "evidence. "
+            "No model, no network.",
+            icon=":material/rule:",
+        )
+    else:
+        st.info(
+            f"Graded by **{md(model)}** ({md(brain)}). Every point awarded must quote your own "
+            "words.",
+            icon=":material/psychology:",
+        )
+
+
+# --- settings display ----------------------------------------------------------------------------
+
+_SECRET_NAME = re.compile(r"(^|_)(api_?)?key$|token$|secret|password|passwd", re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
+
+
+def masked_settings(settings: Settings) -> list[tuple[str, str]]:
+    """Every setting as (name, shown value), with anything that looks like a key hidden.
+
+    Uses `Settings.public()` (keys already masked) where it exists, and masks again regardless.
+    """
+    public = getattr(settings, "public", None)
+    data = public() if callable(public) else settings.model_dump()
+    rows: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        name = prefix.rsplit(".", 1)[-1]
+        if isinstance(value, SecretStr | SecretBytes) or (
+            _SECRET_NAME.search(name) and not isinstance(value, dict | list | tuple)
+        ):
+            rows.append((prefix, _masked(value)))
+        elif isinstance(value, dict):
+            if not value:
+                rows.append((prefix, "(none)"))
+            for key, item in value.items():
+                walk(f"{prefix}.{key}", item)
+        elif isinstance(value, list | tuple) and any(isinstance(v, dict) for v in value):
+            for i, item in enumerate(value):
+                walk(f"{prefix}[{i}]", item)
+        else:
+            shown = "-" if value is None else str(value)
+            rows.append((prefix, _URL_CREDENTIALS.sub(r"\1•••@", shown)))
+
+    for field_name, value in data.items():
+        walk(field_name, value)
+    checkpoints = getattr(settings, "checkpoints", None)
+    if checkpoints is not None and all(row[0] != "checkpoints" for row in rows):
+        rows.append(("checkpoints", str(checkpoints)))
+    return rows
+
+
+def _masked(value: Any) -> str:
+    """A secret as it may be shown: whether it is set, or a mask that `agent` already applied."""
+    if isinstance(value, SecretStr | SecretBytes):
+        value = value.get_secret_value()
+    if value is None or value in ("", b"", "(none)"):
+        return "not set"
+    if isinstance(value, str) and value.startswith("****") and len(value) <= 8:
+        return value
+    return "set (hidden)"
+
+
+_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def md(text: str) -> str:
+    """Our own short text (titles, rubric wording) escaped for a Markdown label."""
+    return _MD_PUNCT.sub(r"\\\1", " ".join(str(text).split()))

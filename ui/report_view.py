@@ -1,0 +1,246 @@
+"""The scored report: overall and per-track scores, per-question criteria with evidence, downloads.
+
+Anything that came from an answer or a model (evidence, missing points, feedback, the answer
+itself) is shown with `st.text`; Markdown is used only for our own labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from components import company_label, md, role_label, track_title, when
+
+from agent.report import band, build_report
+from agent.rubrics import Bank, Question
+from agent.transcripts import Grade, Transcript, to_markdown
+
+BAND_COLORS = {
+    "excellent": "#2e7d32",
+    "good": "#2f5d8a",
+    "partial": "#e0a800",
+    "weak": "#e07000",
+    "no credit": "#c62828",
+}
+FLAG_NOTES = {
+    "non-answer": "No real answer was given.",
+    "off-topic": "The answer did not address the question.",
+    "injection": "Part of the answer tried to instruct the grader. It was ignored; "
+    "it can never raise a score.",
+    "keyword-list": "Terms were listed without explanation, which earns little credit.",
+    "contradiction": "The answer contradicts itself.",
+    "rambling": "The answer was long and unfocused.",
+    "skipped": "This question was skipped.",
+    "offline-fallback": "The model's grade could not be used, so the offline rubric engine "
+    "graded this answer.",
+}
+COLUMNS = [2.6, 1, 4, 2.6]
+
+
+def lookup(bank: Bank, question_id: str, extra: Iterable[Mapping] = ()) -> Question | None:
+    """The question's rubric: this interview's own questions first, then the bank."""
+    for data in extra:
+        if data.get("id") == question_id:
+            try:
+                return Question.model_validate(data)
+            except ValueError:
+                return None
+    return bank.get(question_id) if question_id in bank else None
+
+
+def _criterion_title(question: Question | None, criterion_id: str) -> tuple[str, str]:
+    title = criterion_id.replace("-", " ").capitalize()
+    if question is not None:
+        for criterion in question.criteria:
+            if criterion.id == criterion_id:
+                return title, criterion.description
+    return title, ""
+
+
+def show_report(
+    t: Transcript, bank: Bank, *, key: str, extra_questions: Iterable[Mapping] = ()
+) -> None:
+    """The whole report for one transcript."""
+    extra = list(extra_questions)
+    report = t.report
+    if report is None:
+        st.info(
+            "This interview is not finished: the scores below cover the questions answered so "
+            "far.",
+            icon=":material/pending:",
+        )
+        report = build_report([g.model_dump() for g in t.grades], t.settings)
+    _headline(t, report)
+    if not report.get("questions_answered"):
+        st.caption("No question was answered, so there is nothing to score.")
+        _downloads(t, key)
+        return
+    _track_chart(report)
+    _study_next(report, bank, extra)
+    st.subheader("Question by question")
+    for i, grade in enumerate(t.grades):
+        _question(i, grade, lookup(bank, grade.question_id, extra), key=key)
+    _downloads(t, key)
+
+
+def _headline(t: Transcript, report: Mapping) -> None:
+    settings = t.settings
+    st.caption(
+        f"{md(when(t.created_at))} · {md(role_label(str(settings.get('role', ''))))} · "
+        f"{md(company_label(str(settings.get('company_type', ''))))} · "
+        f"graded by {md(t.brain)} ({md(t.model)})"
+    )
+    answered = int(report.get("questions_answered", 0))
+    c1, c2, c3 = st.columns(3)
+    overall = float(report.get("overall", 0.0))
+    c1.metric("Overall", f"{overall:.0f}/100" if answered else "-", border=True)
+    c2.metric("Band", str(report.get("band", band(overall))) if answered else "-", border=True)
+    c3.metric("Questions answered", answered, border=True)
+
+
+def _track_chart(report: Mapping) -> None:
+    per_track = report.get("per_track") or {}
+    if not per_track:
+        return
+    st.subheader("By track")
+    data = pd.DataFrame(
+        {
+            "Track": [track_title(t) for t in per_track],
+            "Score": [float(s) for s in per_track.values()],
+            "Band": [band(float(s)) for s in per_track.values()],
+        }
+    )
+    bars = (
+        alt.Chart(data)
+        .mark_bar(cornerRadiusEnd=3, size=24)
+        .encode(
+            x=alt.X("Score:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)"),
+            y=alt.Y("Track:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+            color=alt.Color(
+                "Band:N",
+                scale=alt.Scale(domain=list(BAND_COLORS), range=list(BAND_COLORS.values())),
+                legend=None,
+            ),
+            tooltip=["Track", alt.Tooltip("Score:Q", format=".0f"), "Band"],
+        )
+    )
+    labels = bars.mark_text(align="left", dx=4, color="#333").encode(
+        text=alt.Text("Score:Q", format=".0f"), color=alt.value("#333")
+    )
+    st.altair_chart((bars + labels).properties(height=alt.Step(40)), width="stretch")
+
+
+def _study_next(report: Mapping, bank: Bank, extra: list[Mapping]) -> None:
+    items = report.get("study_next") or []
+    if not items:
+        return
+    st.subheader("Study next")
+    st.caption("The rubric points your answers missed or only touched on, with what was missing.")
+    lines = []
+    for item in items:
+        question = lookup(bank, str(item.get("question_id", "")), extra)
+        title, _ = _criterion_title(question, str(item.get("criterion", "")))
+        missing = "; ".join(str(m) for m in item.get("missing") or [])
+        line = f"- **{md(title)}** ({md(track_title(str(item.get('track', ''))))})"
+        lines.append(f"{line}: {md(missing)}" if missing else line)
+    st.markdown("\n".join(lines))
+
+
+def _question(i: int, grade: Grade, question: Question | None, *, key: str) -> None:
+    label = (
+        f"Q{i + 1} · {md(track_title(grade.track))} · {grade.score:.0f}/100 "
+        f"({md(band(grade.score))})"
+    )
+    with st.expander(label, expanded=i == 0):
+        st.text(grade.question)
+        for flag in grade.flags:
+            note = FLAG_NOTES.get(flag, flag)
+            if flag == "skipped":
+                st.caption(md(note))
+            else:
+                st.warning(note, icon=":material/flag:")
+        if grade.feedback:
+            st.caption("Feedback")
+            st.text(grade.feedback)
+        criteria, answer, reference = st.tabs(["Criteria", "Your answer", "Reference answer"])
+        with criteria:
+            _criteria_table(grade, question, key=f"{key}-{i}")
+        with answer:
+            if grade.answer.strip():
+                st.text(grade.answer)
+            else:
+                st.caption("No answer was given.")
+            if grade.hints or grade.followups:
+                st.caption(f"Hints used: {grade.hints} · follow-ups: {grade.followups}")
+        with reference:
+            _reference(question)
+
+
+def _criteria_table(grade: Grade, question: Question | None, *, key: str) -> None:
+    head = st.columns(COLUMNS)
+    names = ["Criterion", "Score", "Evidence (your words)", "Missing"]
+    for col, name in zip(head, names, strict=True):
+        col.markdown(f"**{name}**")
+    for j, criterion in enumerate(grade.criteria):
+        title, description = _criterion_title(question, criterion.id)
+        cols = st.columns(COLUMNS)
+        with cols[0]:
+            st.markdown(f"**{md(title)}**", help=md(description) if description else None)
+            if criterion.level:
+                st.caption(md(criterion.level))
+        with cols[1]:
+            fraction = criterion.score / criterion.max_score if criterion.max_score else 0.0
+            st.progress(
+                min(max(fraction, 0.0), 1.0), text=f"{criterion.score}/{criterion.max_score}"
+            )
+        with cols[2]:
+            for k, quote in enumerate(criterion.evidence):
+                with st.container(key=f"evidence-{key}-{j}-{k}"):
+                    st.text(f"“{quote}”")
+            if not criterion.evidence:
+                st.caption("No evidence in the answer.")
+        with cols[3]:
+            if criterion.missing:
+                st.text("\n".join(f"• {point}" for point in criterion.missing))
+            else:
+                st.caption("Nothing missing.")
+        if j < len(grade.criteria) - 1:
+            st.divider()
+
+
+def _reference(question: Question | None) -> None:
+    if question is None:
+        st.caption(
+            "No reference answer: this question was written for this interview (for example "
+            "from your resume) and is not in the question bank."
+        )
+        return
+    st.text(question.reference_answer)
+    if question.common_mistakes:
+        st.caption("Common mistakes")
+        for mistake in question.common_mistakes:
+            st.text(f"• {mistake}")
+
+
+def _downloads(t: Transcript, key: str) -> None:
+    with st.container(horizontal=True):
+        st.download_button(
+            "Download Markdown",
+            to_markdown(t),
+            file_name=f"interview-{t.id}.md",
+            mime="text/markdown",
+            icon=":material/description:",
+            key=f"{key}-md",
+            on_click="ignore",
+        )
+        st.download_button(
+            "Download JSON",
+            t.model_dump_json(indent=2),
+            file_name=f"interview-{t.id}.json",
+            mime="application/json",
+            icon=":material/data_object:",
+            key=f"{key}-json",
+            on_click="ignore",
+        )

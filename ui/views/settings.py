@@ -1,0 +1,126 @@
+"""Settings page: the active configuration (keys hidden), where transcripts go, the model check."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from components import brain_banner, current_settings, interviewer, masked_settings, track_title
+
+from agent.config import Settings
+from agent.rubrics import DIFFICULTIES
+
+STATUS_ICONS = {"ok": "✅ ok", "warn": "⚠️ warn", "fail": "❌ fail", "skip": "⏭ skip"}
+
+
+def find_doctor() -> Callable | None:
+    """`agent.doctor.run_doctor`, or None where this version has no model check."""
+    try:
+        doctor = importlib.import_module("agent.doctor")
+    except ModuleNotFoundError as exc:
+        if exc.name == "agent.doctor":
+            return None
+        raise
+    return getattr(doctor, "run_doctor", None)
+
+
+def show_doctor_report(report: Any) -> None:
+    """The doctor's findings: one row per check, then its verdict."""
+    checks = getattr(report, "checks", None)
+    if checks:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Check": c.name,
+                        "Result": STATUS_ICONS.get(c.status, c.status),
+                        "Time (ms)": c.ms,
+                        "Detail": c.detail,
+                    }
+                    for c in checks
+                ]
+            ),
+            hide_index=True,
+            column_config={"Detail": st.column_config.TextColumn(width="large")},
+        )
+    verdict = str(getattr(report, "verdict", "") or "")
+    if verdict:
+        (st.success if getattr(report, "ok", False) else st.error)(verdict)
+    elif not checks:
+        st.text(str(report))
+
+
+def show_doctor(settings: Settings) -> None:
+    st.subheader("Model check")
+    try:
+        run_doctor = find_doctor()
+    except Exception as exc:  # the module exists but cannot be imported
+        st.error(f"The model check could not be loaded: {exc}", icon=":material/error:")
+        return
+    if run_doctor is None:
+        st.info("The model check (`interviewer doctor`) is not available in this version. "
+                "The offline rubric engine needs no check.", icon=":material/info:")
+        return
+    st.caption("Checks that a profile's model is reachable, accepts the key, answers, streams, "
+               "and which structured-output mode works (the same as `interviewer doctor`).")
+    profiles = sorted(getattr(settings, "profiles", {}) or {})
+    active = getattr(settings, "profile", None)
+    chosen = None
+    if len(profiles) > 1:
+        chosen = st.selectbox(
+            "Profile to check", profiles, index=profiles.index(active) if active in profiles else 0
+        )
+    if not st.button("Run the model check", icon=":material/stethoscope:"):
+        return
+    try:
+        with st.spinner("Checking the model…"):
+            report = run_doctor(settings, chosen) if chosen else run_doctor(settings)
+    except Exception as exc:
+        st.error(f"The model check could not run: {exc}", icon=":material/error:")
+        return
+    show_doctor_report(report)
+
+
+settings = current_settings()
+iv = interviewer()
+st.title("Settings")
+brain_banner(iv.provider.brain, iv.provider.model)
+
+st.subheader("Active configuration")
+st.caption("Read from the environment (`INTERVIEWER_*`, `OPENAI_*`) and the config file where "
+           "there is one. Keys are never shown.")
+rows = masked_settings(settings)
+st.dataframe(
+    pd.DataFrame(rows, columns=["Setting", "Value"]),
+    hide_index=True,
+    width="stretch",
+    height=min(38 + 35 * len(rows), 600),
+)
+
+st.subheader("Where transcripts are stored")
+st.text(str(settings.transcripts_dir))
+listed = iv.store.list()
+st.caption(
+    f"{sum(1 for i in listed if i.ok)} interview(s) stored, "
+    f"{sum(1 for i in listed if not i.ok)} unreadable file(s). One JSON file per interview, "
+    "written after every turn. Set INTERVIEWER_TRANSCRIPTS_DIR to store them elsewhere."
+)
+
+st.subheader("Question bank")
+st.caption(f"{len(iv.bank)} questions from {iv.settings.rubrics_dir}")
+coverage = iv.bank.coverage()
+st.dataframe(
+    pd.DataFrame(
+        [
+            {"Track": track_title(track), **{d.capitalize(): row[d] for d in DIFFICULTIES},
+             "Total": sum(row.values())}
+            for track, row in coverage.items()
+        ]
+    ),
+    hide_index=True,
+)
+
+show_doctor(settings)
