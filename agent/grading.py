@@ -3,7 +3,8 @@
 The model proposes; this module decides. A criterion's points stand only on quotes found verbatim
 in the answer ("no quote, no points"), scores are clamped to the rubric's scale, the overall
 0-100 is computed here from the criterion weights, and the injection pre-screen caps the answer
-whatever the model said.
+whatever the model said. `Preview` reads a reply while it streams, to pass the interviewer's words
+on as they are written.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 
 import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,6 +27,7 @@ INJECTION_CAP = 10.0
 OFF_TOPIC_CAP = 10.0
 MAX_QUOTES = 4
 MIN_FOLLOWUP_WORDS = 4  # shorter "questions" from a weak model give way to the rubric's probe
+OnDelta = Callable[[str, str], None]  # (field, text): "feedback" or "followup" as it streams
 _MIN_QUOTE_CHARS = 4
 
 
@@ -287,3 +290,44 @@ def preview_ready(fields: dict, question: Question, asked: tuple[str, ...], name
         and isinstance(text, str)
         and len(text.split()) > MIN_FOLLOWUP_WORDS  # a word more: the last may still be growing
     )
+
+
+class Preview:
+    """Passes the interviewer's words to `on_delta` while a reply streams in.
+
+    Feedback streams as soon as it appears; the follow-up only once the reply has named a
+    criterion we will really probe. Text is whitespace-normalised exactly as the final grade is,
+    so the preview is always a prefix of the message that follows it.
+    """
+
+    _LIMITS = {"feedback": 800, "followup": 500}
+
+    def __init__(self, on_delta: OnDelta, question: Question, asked: tuple[str, ...]) -> None:
+        self.on_delta = on_delta
+        self.question = question
+        self.asked = asked
+        self.sent: dict[str, int] = {}
+        self.enabled = True
+
+    def feed(self, buffer: str) -> None:
+        if not self.enabled:
+            return
+        fields = partial_fields(buffer)
+        for name, limit in self._LIMITS.items():
+            value = fields.get(name)
+            if not isinstance(value, str):
+                continue
+            if not self.sent.get(name) and not preview_ready(
+                fields, self.question, self.asked, name
+            ):
+                continue
+            text = " ".join(value.split())[:limit]
+            sent = self.sent.get(name, 0)
+            if len(text) > sent:
+                self.on_delta(name, text[sent:])
+                self.sent[name] = len(text)
+
+    def restart(self) -> None:
+        """A new attempt: once words were shown, a second reply must not repeat them."""
+        if self.sent:
+            self.enabled = False

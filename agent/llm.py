@@ -35,9 +35,9 @@ from agent.assessment import Assessment
 from agent.grading import (
     GradeError,
     GradeReply,
+    OnDelta,
+    Preview,
     parse_reply,
-    partial_fields,
-    preview_ready,
     response_schema,
     to_assessment,
 )
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 
 MAX_REASKS = 2
 MAX_RETRY_AFTER_S = 20.0
-OnDelta = Callable[[str, str], None]  # (field, text): "feedback" or "followup" as it streams
 
 
 class ModelError(Exception):
@@ -195,47 +194,6 @@ class _DeadlineExceeded(Exception):
     """The bound on total time per answer ran out."""
 
 
-class _Preview:
-    """Passes the interviewer's words to `on_delta` while a reply streams in.
-
-    Feedback streams as soon as it appears; the follow-up only once the reply has named a
-    criterion we will really probe. Text is whitespace-normalised exactly as the final grade is,
-    so the preview is always a prefix of the message that follows it.
-    """
-
-    _LIMITS = {"feedback": 800, "followup": 500}
-
-    def __init__(self, on_delta: OnDelta, question: Question, asked: tuple[str, ...]) -> None:
-        self.on_delta = on_delta
-        self.question = question
-        self.asked = asked
-        self.sent: dict[str, int] = {}
-        self.enabled = True
-
-    def feed(self, buffer: str) -> None:
-        if not self.enabled:
-            return
-        fields = partial_fields(buffer)
-        for name, limit in self._LIMITS.items():
-            value = fields.get(name)
-            if not isinstance(value, str):
-                continue
-            if not self.sent.get(name) and not preview_ready(
-                fields, self.question, self.asked, name
-            ):
-                continue
-            text = " ".join(value.split())[:limit]
-            sent = self.sent.get(name, 0)
-            if len(text) > sent:
-                self.on_delta(name, text[sent:])
-                self.sent[name] = len(text)
-
-    def restart(self) -> None:
-        """A new attempt: once words were shown, a second reply must not repeat them."""
-        if self.sent:
-            self.enabled = False
-
-
 class LLMProvider:
     """Grades answers with a model behind an OpenAI-compatible API (see the module docstring)."""
 
@@ -295,7 +253,7 @@ class LLMProvider:
             return engine.assess(question, answer, asked_probes)  # nothing for a model to judge
         self.stats.add(answers=1)
         deadline = time.monotonic() + self.profile.total_timeout
-        preview = _Preview(on_delta, question, asked_probes) if on_delta else None
+        preview = Preview(on_delta, question, asked_probes) if on_delta else None
         try:
             reply = self._grade(question, answer, asked_probes, deadline, preview)
             return to_assessment(
@@ -329,7 +287,7 @@ class LLMProvider:
         answer: str,
         asked: tuple[str, ...],
         deadline: float,
-        preview: _Preview | None,
+        preview: Preview | None,
     ) -> GradeReply:
         schema = response_schema(question)
         messages = prompts.grading_messages(question, answer, asked, schema)
@@ -358,7 +316,7 @@ class LLMProvider:
         messages: list[dict],
         schema: dict,
         deadline: float,
-        preview: _Preview | None = None,
+        preview: Preview | None = None,
     ) -> Completion:
         """One reply in the remembered structured-output mode, stepping down when refused."""
         while True:
@@ -385,7 +343,7 @@ class LLMProvider:
         mode: StructuredMode,
         schema: dict,
         deadline: float,
-        preview: _Preview | None = None,
+        preview: Preview | None = None,
     ) -> Completion:
         """One reply in `mode`, retrying transport faults with backoff until `deadline`."""
         remaining = deadline - time.monotonic()
@@ -423,7 +381,7 @@ class LLMProvider:
         mode: StructuredMode,
         schema: dict,
         deadline: float,
-        preview: _Preview | None = None,
+        preview: Preview | None = None,
     ) -> Completion:
         """Exactly one HTTP request."""
         timeout = max(0.05, min(self.profile.timeout, deadline - time.monotonic()))
@@ -454,7 +412,7 @@ class LLMProvider:
         usage = getattr(response, "usage", None)
         return self._done(text, t0, None, usage)
 
-    def _streamed(self, params: dict, t0: float, deadline: float, preview: _Preview) -> Completion:
+    def _streamed(self, params: dict, t0: float, deadline: float, preview: Preview) -> Completion:
         buffer, first = "", None
         usage = None
         stream = self.client.chat.completions.create(

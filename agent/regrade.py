@@ -150,9 +150,13 @@ def save_regrade(settings: Settings, result: Regrade) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".regrade.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(result.model_dump_json(indent=2))
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(result.model_dump_json(indent=2))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     except OSError as exc:
         reason = exc.strerror or exc
         raise TranscriptError(f"could not save the regrade to {path}: {reason}") from None
