@@ -209,7 +209,9 @@ def test_bad_ids_in_the_url_get_a_message_not_a_traceback(transcripts: Path) -> 
     assert "no interview with id" in at.warning[0].value.lower()
 
 
-def test_practising_a_missed_question_starts_with_it(transcripts: Path) -> None:
+def test_practising_a_missed_question_starts_with_it_and_keeps_resume_deep_dives(
+    transcripts: Path,
+) -> None:
     make_interview(answers=2)
     at = run_app("views/progress.py")
     at.button(key="q-0").click().run()
@@ -219,9 +221,14 @@ def test_practising_a_missed_question_starts_with_it(transcripts: Path) -> None:
     assert any("asked first" in c.value for c in at.caption)
     # AppTest reruns the page it last switched to, so follow the app's switch explicitly.
     at.switch_page("views/interview.py").run()
-    start_from_setup(at, questions=1)
+    at.text_area[0].input("Cut p99 inference latency from 200 ms to 50 ms with batching")
+    start_from_setup(at, questions=3)
     first = texts(at)[0]
-    assert first.startswith("Question 1 of 1") and first.endswith(practised)
+    assert first.startswith("Question 1 of 3") and first.endswith(practised)
+    with Interviewer(load_settings()) as iv:
+        state = iv.state(at.query_params["interview"])
+    assert len(state["custom_questions"]) == 2, "the resume deep-dive must not be dropped"
+    assert state["plan"][1] == state["custom_questions"][1]["id"]
 
 
 # --- Review page ---------------------------------------------------------------------------------
@@ -381,3 +388,56 @@ def test_an_unexpected_failure_is_a_calm_message(
     at = run_app("views/review.py")
     assert "Something went wrong" in at.error[0].value
     assert "disk on fire" not in everything(at)
+
+
+# --- pure helpers ------------------------------------------------------------------------------
+
+
+def test_masked_settings_hide_every_key_however_it_is_named(transcripts: Path) -> None:
+    import components
+    from pydantic import SecretStr
+
+    class Fake:
+        checkpoints = Path("/x/.checkpoints.sqlite")
+
+        def public(self) -> dict:
+            return {
+                "profile": "remote",
+                "profiles": {
+                    "remote": {
+                        "base_url": "https://user:hunter2@models.example/v1",
+                        "api_key": "****WXYZ",
+                        "api_key_env": "REMOTE_KEY",
+                        "token": "plain-token-value",
+                        "secret": SecretStr("deep-secret"),
+                        "api_key_source": "$REMOTE_KEY",
+                    },
+                    "offline": {"api_key": "(none)"},
+                },
+            }
+
+    rows = dict(components.masked_settings(Fake()))  # type: ignore[arg-type]
+    shown = "\n".join(f"{k}={v}" for k, v in rows.items())
+    for secret in ("hunter2", "plain-token-value", "deep-secret"):
+        assert secret not in shown
+    assert rows["profiles.remote.api_key"] == "****WXYZ"
+    assert rows["profiles.remote.token"] == "set (hidden)"
+    assert rows["profiles.offline.api_key"] == "not set"
+    assert rows["profiles.remote.api_key_env"] == "REMOTE_KEY"
+    assert rows["profiles.remote.base_url"] == "https://•••@models.example/v1"
+    assert rows["checkpoints"] == "/x/.checkpoints.sqlite"
+
+
+def test_criterion_ids_read_as_titles(transcripts: Path) -> None:
+    import components
+
+    assert components.criterion_title("cd-pipeline") == "CD pipeline"
+    assert components.criterion_title("why-not-rnns") == "Why not RNNs"
+    assert components.criterion_title("heads-and-positions") == "Heads and positions"
+
+
+def test_streamed_words_join_back_to_the_exact_text(transcripts: Path) -> None:
+    import chat_view
+
+    for text in ["", "  leading", "a  b\n\nc ", "one", "tabs\tand\nnewlines  "]:
+        assert "".join(chat_view.word_chunks(text)) == text

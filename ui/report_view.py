@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 import altair as alt
 import pandas as pd
 import streamlit as st
-from components import company_label, md, role_label, track_title, when
+from components import company_label, criterion_title, md, role_label, track_title, when
 
 from agent.report import band, build_report
 from agent.rubrics import Bank, Question
@@ -51,7 +51,7 @@ def lookup(bank: Bank, question_id: str, extra: Iterable[Mapping] = ()) -> Quest
 
 
 def _criterion_title(question: Question | None, criterion_id: str) -> tuple[str, str]:
-    title = criterion_id.replace("-", " ").capitalize()
+    title = criterion_title(criterion_id)
     if question is not None:
         for criterion in question.criteria:
             if criterion.id == criterion_id:
@@ -80,8 +80,9 @@ def show_report(
     _track_chart(report)
     _study_next(report, bank, extra)
     st.subheader("Question by question")
+    weakest = min(range(len(t.grades)), key=lambda i: t.grades[i].score, default=0)
     for i, grade in enumerate(t.grades):
-        _question(i, grade, lookup(bank, grade.question_id, extra), key=key)
+        _question(i, grade, lookup(bank, grade.question_id, extra), key=key, open_=i == weakest)
     _downloads(t, key)
 
 
@@ -148,12 +149,14 @@ def _study_next(report: Mapping, bank: Bank, extra: list[Mapping]) -> None:
     st.markdown("\n".join(lines))
 
 
-def _question(i: int, grade: Grade, question: Question | None, *, key: str) -> None:
+def _question(
+    i: int, grade: Grade, question: Question | None, *, key: str, open_: bool = False
+) -> None:
     label = (
         f"Q{i + 1} · {md(track_title(grade.track))} · {grade.score:.0f}/100 "
         f"({md(band(grade.score))})"
     )
-    with st.expander(label, expanded=i == 0):
+    with st.expander(label, expanded=open_):
         st.text(grade.question)
         for flag in grade.flags:
             note = FLAG_NOTES.get(flag, flag)

@@ -25,6 +25,7 @@ from components import (
 )
 from report_view import lookup, show_report
 
+from agent.resume import deep_dives
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS
 from agent.screen import command_of
 from agent.session import Interviewer, InterviewError, interview_settings
@@ -141,11 +142,12 @@ def setup(iv: Interviewer) -> None:
             feedback=feedback,
             resume=[line.strip() for line in (resume or "").splitlines() if line.strip()],
         )
+        custom = None
+        if practice_question is not None:
+            # Passing our own questions replaces the resume deep-dives, so add them back.
+            custom = [practice_question, *deep_dives(options["resume"])]
         with st.spinner("Preparing your interview…"):
-            result = iv.start(
-                options,
-                custom_questions=[practice_question] if practice_question else None,
-            )
+            result = iv.start(options, custom_questions=custom)
     except ValueError as exc:  # InterviewError, or no question matches the choices
         st.error(f"The interview could not start: {exc}", icon=":material/error:")
         return

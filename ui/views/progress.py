@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 import streamlit as st
-from components import INTERVIEW_PAGE, interviewer, md, track_title
+from components import INTERVIEW_PAGE, criterion_title, interviewer, md, track_title
 from report_view import lookup
 
 from agent.progress import MissedCriterion, TrackScore, load_all, missed_criteria, track_history
@@ -80,7 +80,7 @@ def missed_card(i: int, items: list[MissedCriterion], bank) -> None:
             st.caption(md(track_title(first.track)))
             st.markdown(f"**{md(first.question)}**")
             for item in items:
-                title = item.criterion_id.replace("-", " ").capitalize()
+                title = criterion_title(item.criterion_id)
                 missing = "; ".join(item.top_missing())
                 st.markdown(
                     f"- {md(title)} · missed **{item.times_missed}** of {item.times_graded}"
