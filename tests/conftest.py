@@ -12,6 +12,16 @@ from agent.rubrics import Bank, Question, load_bank
 from agent.session import Interviewer
 
 
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path_factory, monkeypatch):
+    """Tests never read a developer's own interviewer.toml, keys or model settings."""
+    config = tmp_path_factory.mktemp("config") / "interviewer.toml"
+    config.write_text("")
+    monkeypatch.setenv("INTERVIEWER_CONFIG", str(config))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "INTERVIEWER_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def bank() -> Bank:
     return load_bank()

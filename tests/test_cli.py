@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def cli(*args: str, stdin: str = "", env_dir: Path, timeout: int = 120):
     env = {**os.environ, "INTERVIEWER_TRANSCRIPTS_DIR": str(env_dir)}
-    env.pop("INTERVIEWER_CONFIG", None)
     return subprocess.run(
         [sys.executable, "-m", "agent", *args],
         input=stdin,
