@@ -183,12 +183,21 @@ def _on_topic_ratio(question: Question, sents: list[Sentence]) -> float:
     return sum(1 for s in content if s in vocab) / len(content)
 
 
+_REJECTING = re.compile(
+    r"\b(instead of|rather than|myth|mistake|misconception|pitfall|wrong to|it'?s wrong|"
+    r"people (?:think|assume|believe)|tempting to|naive(?:ly)?|common error|fallacy|not true)\b",
+    re.IGNORECASE,
+)
+
+
 def _misconceptions(question: Question, sents: list[Sentence]) -> dict[str, set[str]]:
-    """Criterion id -> sentences stating a known wrong claim against it."""
+    """Criterion id -> sentences stating a known wrong claim against it (not ones rejecting it)."""
     found: dict[str, set[str]] = {}
     for wrong in question.misconceptions:
         cues = _compile_cues(tuple(wrong.cues))
         for sentence in sents:
+            if _REJECTING.search(sentence.text):
+                continue
             for cue in cues:
                 at = find(cue.stems, sentence.stems)
                 if at >= 0 and not _negated(sentence, at, len(cue.stems)):
@@ -284,10 +293,11 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     if _contradicts(question, all_sents):
         flags.append("contradiction")
 
+    score = round(score, 1)  # the feedback text and the stored score say the same number
     target = followup_target(question, grades, asked_probes)
     return Assessment(
         question_id=question.id,
-        score=round(score, 1),
+        score=score,
         criteria=grades,
         flags=flags,
         feedback=feedback_text(question, grades, score, flags, _claims(question, wrong)),
@@ -342,7 +352,7 @@ def feedback_text(
         return "The answer did not address the question."
     strong = [c.description for c, g in zip(question.criteria, grades, strict=True) if g.score >= 2]
     weak = [c.description for c, g in zip(question.criteria, grades, strict=True) if g.score <= 1]
-    parts = [f"Score {round(score)}/100."]
+    parts = [f"Score {score:.0f}/100."]
     if "keyword-list" in flags:
         parts.append("Terms were listed without explanation; say how and why they apply.")
     if claims:
