@@ -64,8 +64,8 @@ def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture
-def app_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`streamlit run ui/app.py` with transcripts under tmp_path; yields (base URL, folder)."""
+def app_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+    """`streamlit run ui/app.py` with transcripts under tmp_path; yields (URL, folder, log)."""
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium: run `make browser-deps`")
     pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
@@ -89,7 +89,7 @@ def app_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_until_serving(url, proc, log)
-            yield url, transcripts
+            yield url, transcripts, log
         finally:
             proc.terminate()
             try:
@@ -126,7 +126,7 @@ def _no_error_shown(page) -> None:
 def test_offline_interview_report_and_review_in_a_real_browser(app_server) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    url, transcripts = app_server
+    url, transcripts, log = app_server
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -196,6 +196,7 @@ def test_offline_interview_report_and_review_in_a_real_browser(app_server) -> No
         except Exception:
             if "page" in locals():
                 _shot(page, "failure")
+            print(f"--- streamlit log ---\n{log.read_text(encoding='utf-8')}")  # shown on failure
             raise
         finally:
             browser.close()

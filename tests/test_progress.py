@@ -6,6 +6,7 @@ from pathlib import Path
 
 from agent.assessment import CriterionGrade
 from agent.progress import load_all, missed_criteria, track_history
+from agent.report import build_report
 from agent.session import Interviewer, interview_settings
 from agent.transcripts import Grade, Transcript, TranscriptStore
 
@@ -36,19 +37,14 @@ def grade(question_id: str, track: str, scores: dict[str, int]) -> Grade:
 def transcript(
     tid: str, created: str, grades: list[Grade], *, finished: bool = True
 ) -> Transcript:
-    per_track: dict[str, list[float]] = {}
-    for g in grades:
-        per_track.setdefault(g.track, []).append(g.score)
-    report = {
-        "overall": 0.0,
-        "per_track": {t: sum(s) / len(s) for t, s in per_track.items()},
-    }
+    settings = {"role": "ml-engineer", "company_type": "big-tech", "tracks": []}
+    report = build_report([g.model_dump() for g in grades], settings)
     return Transcript(
         id=tid,
         created_at=created,
         updated_at=created,
         status="finished" if finished else "in_progress",
-        settings={"role": "ml-engineer"},
+        settings=settings,
         brain="offline",
         model="rubric-engine",
         plan=[g.question_id for g in grades],

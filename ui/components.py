@@ -132,28 +132,31 @@ def interviewer() -> Interviewer:
     raise AssertionError("unreachable")
 
 
-def brain_banner(brain: str, model: str, *, compact: bool = False) -> None:
-    """Say plainly which brain grades the answers."""
-    if compact:
-        if brain == "offline":
+def brain_banner(provider: Any, *, compact: bool = False) -> None:
+    """Say plainly which brain grades the answers (never a key)."""
+    brain, model = str(provider.brain), str(provider.model)
+    describe = getattr(provider, "describe", None)
+    detail = str(describe()) if callable(describe) else f"{model} ({brain})"
+    if brain == "offline":
+        if compact:
             st.caption(
                 f":material/rule: Graded offline by the rubric engine ({md(model)}): "
                 "no model, no network."
             )
         else:
-            st.caption(f":material/psychology: Graded by **{md(model)}** ({md(brain)}).")
-    elif brain == "offline":
-        st.info(
-            f"Graded offline by the **rubric engine** ({md(model)}): your answer is matched "
-            "against each rubric criterion, with the sentences that earned points quoted as "
-            "evidence. "
-            "No model, no network.",
-            icon=":material/rule:",
-        )
+            st.info(
+                f"Graded offline by the **rubric engine** ({md(model)}): your answer is matched "
+                "against each rubric criterion, with the sentences that earned points quoted as "
+                "evidence. No model, no network.",
+                icon=":material/rule:",
+            )
+    elif compact:
+        st.caption(f":material/psychology: Graded by {md(detail)}")
     else:
         st.info(
-            f"Graded by **{md(model)}** ({md(brain)}). Every point awarded must quote your own "
-            "words.",
+            f"Graded by **{md(detail)}**. Every point awarded must quote your own "
+            "words; if the model fails, the offline rubric engine grades that answer and the "
+            "report says so.",
             icon=":material/psychology:",
         )
 
@@ -182,6 +185,8 @@ def masked_settings(settings: Settings) -> list[tuple[str, str]]:
         elif isinstance(value, dict):
             if not value:
                 rows.append((prefix, "(none)"))
+            if value.get("brain") == "offline":  # the rest (URL, timeouts) does not apply
+                value = {k: v for k, v in value.items() if k in ("name", "brain", "model")}
             for key, item in value.items():
                 walk(f"{prefix}.{key}", item)
         elif isinstance(value, list | tuple) and any(isinstance(v, dict) for v in value):

@@ -321,7 +321,7 @@ def saved_transcript(iv: Interviewer, interview_id: str, state: InterviewState) 
 iv = interviewer()
 st.title("Mock interview")
 interview_id = active_id()
-brain_banner(iv.provider.brain, iv.provider.model, compact=bool(interview_id))
+brain_banner(iv.provider, compact=bool(interview_id))
 
 if not interview_id:
     setup(iv)

@@ -13,7 +13,7 @@ from components import brain_banner, current_settings, interviewer, masked_setti
 from agent.config import Settings
 from agent.rubrics import DIFFICULTIES
 
-STATUS_ICONS = {"ok": "✅ ok", "warn": "⚠️ warn", "fail": "❌ fail", "skip": "⏭ skip"}
+STATUS_WORDS = {"ok": "ok", "warn": "warning", "fail": "FAILED", "skip": "skipped"}
 
 
 def find_doctor() -> Callable | None:
@@ -36,7 +36,7 @@ def show_doctor_report(report: Any) -> None:
                 [
                     {
                         "Check": c.name,
-                        "Result": STATUS_ICONS.get(c.status, c.status),
+                        "Result": STATUS_WORDS.get(c.status, c.status),
                         "Time (ms)": c.ms,
                         "Detail": c.detail,
                     }
@@ -44,7 +44,11 @@ def show_doctor_report(report: Any) -> None:
                 ]
             ),
             hide_index=True,
-            column_config={"Detail": st.column_config.TextColumn(width="large")},
+            placeholder="–",
+            column_config={
+                "Time (ms)": st.column_config.NumberColumn(format="%.0f"),
+                "Detail": st.column_config.TextColumn(width="large"),
+            },
         )
     verdict = str(getattr(report, "verdict", "") or "")
     if verdict:
@@ -87,7 +91,7 @@ def show_doctor(settings: Settings) -> None:
 settings = current_settings()
 iv = interviewer()
 st.title("Settings")
-brain_banner(iv.provider.brain, iv.provider.model)
+brain_banner(iv.provider)
 
 st.subheader("Active configuration")
 st.caption("Read from the environment (`INTERVIEWER_*`, `OPENAI_*`) and the config file where "
