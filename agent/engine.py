@@ -24,8 +24,8 @@ _STOPWORDS = frozenset(
     "while whereas since".split()
 )
 _NEGATORS = frozenset(
-    "not never cannot nor neither dont doesnt isnt arent wont cant shouldnt didnt wasnt "
-    "werent avoid avoids avoided".split()
+    "not never none nothing nobody cannot nor neither dont doesnt isnt arent wont cant shouldnt "
+    "didnt wasnt werent avoid avoids avoided".split()
 )
 _NEGATION_WINDOW = 4
 _EXPLAIN_STEMS = frozenset(
