@@ -441,3 +441,23 @@ def test_streamed_words_join_back_to_the_exact_text(transcripts: Path) -> None:
 
     for text in ["", "  leading", "a  b\n\nc ", "one", "tabs\tand\nnewlines  "]:
         assert "".join(chat_view.word_chunks(text)) == text
+
+
+def test_resume_deep_dive_reports_show_their_own_reference_answer(transcripts: Path) -> None:
+    interview_id = make_interview(
+        questions=1, resume=["Cut p99 inference latency from 200 ms to 50 ms with batching"]
+    )
+    with Interviewer(load_settings()) as iv:
+        deep_dive = iv.state(interview_id)["custom_questions"][0]
+    at = run_app("views/review.py", interview=interview_id)
+    assert at.title[0].value == "Review" and at.selectbox[1].value == interview_id
+    assert deep_dive["reference_answer"] in texts(at)
+    assert not any("No reference answer" in c.value for c in at.caption)
+
+
+def test_an_unusable_checkpoint_database_is_a_message(
+    transcripts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTERVIEWER_CHECKPOINT_DB", str(tmp_path))  # a folder, not a file
+    at = run_app()
+    assert "could not start" in at.error[0].value and str(tmp_path) in at.error[0].value

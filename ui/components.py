@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -127,8 +128,9 @@ def interviewer() -> Interviewer:
         return _cached_interviewer(settings.model_dump_json(), settings)
     except RubricError as exc:
         fail(f"The question bank could not be loaded: {exc}")
-    except (OSError, ValueError) as exc:
-        fail(f"The interviewer could not start: {exc}")
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        where = f" (checkpoints: {settings.checkpoints})" if isinstance(exc, sqlite3.Error) else ""
+        fail(f"The interviewer could not start: {exc}{where}")
     raise AssertionError("unreachable")
 
 

@@ -134,9 +134,14 @@ def show_one(item: Listing) -> None:
             st.session_state[CONFIRM_DELETE_KEY] = item.id
     if st.session_state.get(CONFIRM_DELETE_KEY) == item.id:
         confirm_delete(item.id, describe(item))
+    # Questions written for this interview (resume deep-dives) live in its saved state, if any.
+    try:
+        extra = (iv.state(item.id) or {}).get("custom_questions") or []
+    except TranscriptError:
+        extra = []
     report, conversation = st.tabs(["Report", "Conversation"])
     with report:
-        show_report(transcript, iv.bank, key=f"review-{item.id}")
+        show_report(transcript, iv.bank, key=f"review-{item.id}", extra_questions=extra)
     with conversation:
         show_conversation([turn.model_dump() for turn in transcript.turns])
 
