@@ -83,12 +83,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                 raise CliError(f"interview {args.resume} has already finished")
             interview_id = args.resume
             _out(f"Resuming interview {interview_id}.")
-            _out(f"\nInterviewer: {interviewer.waiting_prompt(interview_id)}")
+            # A crash can cut a turn short: finish it and bring the transcript up to date.
+            result = interviewer.recover(interview_id, on_text=live.text, on_delta=live.delta)
+            if not result.messages:
+                _out(f"\nInterviewer: {interviewer.waiting_prompt(interview_id)}")
+            _show(result, live)
         else:
             result = interviewer.start(options, on_text=live.text, on_delta=live.delta)
             interview_id = result.interview_id
             _show(result, live)
-        while True:
+        while not result.finished:
             answer = _read_answer(interactive)
             if answer is None:
                 answer = "end"  # out of input: end cleanly, with a report
@@ -97,8 +101,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                 answer = answer[:MAX_ANSWER_CHARS]
             result = interviewer.reply(interview_id, answer, on_text=live.text, on_delta=live.delta)
             _show(result, live)
-            if result.finished:
-                break
         path = interviewer.store.path_for(interview_id)
         _out(f"\nTranscript: {path}")
     return 0

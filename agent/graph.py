@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from functools import partial
 from pathlib import Path
 
@@ -48,5 +49,19 @@ def sqlite_checkpointer(path: Path) -> SqliteSaver:
     """A SQLite checkpointer in WAL mode, safe to share between threads and processes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    return SqliteSaver(conn)
+    saver = SqliteSaver(conn)
+    # Switching a new database to WAL needs an exclusive lock that SQLite does not wait for (the
+    # busy timeout does not apply), so two interviewers opening a fresh database at once collide
+    # with "database is locked". Retry briefly; set the tables up here too, under the same guard.
+    attempts_left = 250
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            saver.setup()
+            return saver
+        except sqlite3.OperationalError as exc:
+            attempts_left -= 1
+            if "locked" not in str(exc) or not attempts_left:
+                conn.close()
+                raise
+            time.sleep(0.02)

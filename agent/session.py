@@ -24,6 +24,9 @@ from agent.state import InterviewSettings, InterviewState, Message
 from agent.transcripts import Transcript, TranscriptError, TranscriptStore, check_id
 
 OnText = Callable[[str], None]
+# The pending write LangGraph keeps for a node waiting in interrupt() (its INTERRUPT constant,
+# not exported): when it is the only one, the interview is waiting for the candidate, cleanly.
+_INTERRUPT = "__interrupt__"
 
 
 class InterviewError(ValueError):
@@ -175,7 +178,62 @@ class Interviewer:
             raise InterviewError(f"no interview with id {interview_id}")
         if state.get("status") == "finished":
             raise InterviewError(f"interview {interview_id} has finished")
-        return self._run(interview_id, Command(resume=text), on_text, on_delta)
+        # Lone surrogates (undecodable bytes smuggled into a str) cannot be written as UTF-8:
+        # replace them, or every later transcript save of this interview would fail.
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        earlier = self._finish_cut_short(interview_id, on_text, on_delta)
+        if earlier is not None and earlier.finished:
+            return earlier
+        result = self._run(interview_id, Command(resume=text), on_text, on_delta)
+        if earlier is not None:
+            result.messages = [*earlier.messages, *result.messages]
+        return result
+
+    def recover(
+        self, interview_id: str, *, on_text: OnText | None = None, on_delta: OnText | None = None
+    ) -> TurnResult:
+        """Pick an interview up after a crash or restart: finish a turn that was cut short (its
+        answer is checkpointed but was not handled yet) and rewrite the transcript from the
+        checkpoint, so nothing the candidate gave is missing from it."""
+        if self.state(interview_id) is None:
+            raise InterviewError(f"no interview with id {interview_id}")
+        finished = self._finish_cut_short(interview_id, on_text, on_delta)
+        if finished is not None:
+            return finished
+        values = self.state(interview_id) or {}
+        path, error = None, None
+        try:
+            path = str(self.save(interview_id, values))
+        except TranscriptError as exc:
+            error = str(exc)
+        return TurnResult(
+            interview_id=interview_id,
+            messages=[],
+            finished=values.get("status") == "finished",
+            transcript_path=path,
+            save_error=error,
+        )
+
+    def _finish_cut_short(
+        self, interview_id: str, on_text: OnText | None, on_delta: OnText | None
+    ) -> TurnResult | None:
+        """Run on to the next wait when the last run was cut short (a crash); the answer it was
+        handling is already in the checkpoint. None when nothing was cut short.
+
+        Cut short means the checkpoint holds anything but a plain wait for the candidate: a
+        node still to run, writes of a step that never completed, or an answer handed over to
+        the waiting node that it did not finish taking (which the next resume would otherwise
+        take instead of the new answer)."""
+        config = self._config(interview_id)
+        snapshot = self.graph.get_state(config)
+        if not snapshot.values or snapshot.values.get("status") == "finished":
+            return None
+        if any(task.interrupts for task in snapshot.tasks):
+            saved = self.checkpointer.get_tuple(config)
+            pending = saved.pending_writes if saved else None
+            if all(write[1] == _INTERRUPT for write in pending or ()):
+                return None
+        return self._run(interview_id, None, on_text, on_delta)
 
     def state(self, interview_id: str) -> InterviewState | None:
         snapshot = self.graph.get_state(self._config(check_id(interview_id)))

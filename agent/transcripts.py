@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.assessment import CriterionGrade, Flag
 from agent.rubrics import TRACK_TITLES
@@ -77,6 +77,24 @@ class Transcript(_Model):
     grades: list[Grade]
     report: dict | None = None
 
+    @field_validator("report")
+    @classmethod
+    def _report_readable(cls, report: dict | None) -> dict | None:
+        """What listings and renderings read from a report is there, with its type."""
+        if report is None:
+            return None
+        number = (int, float)
+        if not isinstance(report.get("overall"), number) or isinstance(report["overall"], bool):
+            raise ValueError("report.overall must be a number")
+        if not isinstance(report.get("band"), str):
+            raise ValueError("report.band must be text")
+        per_track = report.get("per_track")
+        if not isinstance(per_track, dict) or not all(
+            isinstance(v, number) and not isinstance(v, bool) for v in per_track.values()
+        ):
+            raise ValueError("report.per_track must map tracks to numbers")
+        return report
+
 
 @dataclass(frozen=True)
 class Listing:
@@ -108,7 +126,10 @@ class TranscriptStore:
     def save(self, transcript: Transcript) -> Path:
         """Write via a temp file and rename, so a crash never leaves a half-written transcript."""
         path = self.path_for(transcript.id)
-        data = transcript.model_dump_json(indent=2)
+        try:
+            data = transcript.model_dump_json(indent=2)
+        except ValueError as exc:  # e.g. text that cannot be encoded as UTF-8
+            raise TranscriptError(f"could not save transcript {transcript.id}: {exc}") from None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(
@@ -146,6 +167,8 @@ class TranscriptStore:
             return Transcript.model_validate(json.loads(raw))
         except json.JSONDecodeError as exc:
             raise TranscriptError(f"{path.name}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise TranscriptError(f"{path.name}: not a transcript (nested too deeply)") from None
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "(top level)"
@@ -160,35 +183,41 @@ class TranscriptStore:
         out: list[Listing] = []
         for path in self.directory.glob("*.json"):
             try:
-                t = self._read(path)
+                out.append(self._listing(path))
             except TranscriptError as exc:
                 out.append(Listing(id=path.stem, path=path, ok=False, error=str(exc)))
-                continue
-            out.append(
-                Listing(
-                    id=t.id,
-                    path=path,
-                    ok=True,
-                    created_at=t.created_at,
-                    status=t.status,
-                    role=str(t.settings.get("role", "")),
-                    company_type=str(t.settings.get("company_type", "")),
-                    tracks=tuple(
-                        sorted({g.track for g in t.grades}) or t.settings.get("tracks", [])
-                    ),
-                    brain=t.brain,
-                    model=t.model,
-                    score=t.report["overall"] if t.report else None,
-                )
-            )
         out.sort(key=lambda item: (item.ok, item.created_at), reverse=True)
         return out
+
+    def _listing(self, path: Path) -> Listing:
+        t = self._read(path)
+        try:
+            return Listing(
+                id=t.id,
+                path=path,
+                ok=True,
+                created_at=t.created_at,
+                status=t.status,
+                role=str(t.settings.get("role", "")),
+                company_type=str(t.settings.get("company_type", "")),
+                tracks=tuple(sorted({g.track for g in t.grades}) or _strings(t.settings, "tracks")),
+                brain=t.brain,
+                model=t.model,
+                score=t.report["overall"] if t.report else None,
+            )
+        except (KeyError, TypeError, ValueError) as exc:  # valid JSON, but not our shape
+            raise TranscriptError(f"{path.name}: not a transcript ({exc!r})") from None
 
     def delete(self, interview_id: str) -> None:
         path = self.path_for(interview_id)
         if not path.exists():
             raise TranscriptError(f"no transcript with id {interview_id!r}")
         path.unlink()
+
+
+def _strings(data: dict, key: str) -> list[str]:
+    value = data.get(key)
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def to_markdown(t: Transcript) -> str:
