@@ -36,6 +36,11 @@ _INJECTION = re.compile(
   | </?\s*(system|instructions?|candidate_answer|answer)\s*>
   | \b(new|updated|real)\s+instructions?\b
   | \bjailbreak\b
+  | [\[(]?\b(grader|evaluator|examiner|assessor|scorer|marker)s?\s*[:\]]
+  | \b(grader|evaluator|examiner|assessor|scorer|marker)s?\s+(must|should|shall|will|please|is\s+instructed)\b
+  | \bassign\s+((it|me|this|this\s+answer|the\s+answer|a)\s+)?((score|grade|mark)\s+(of\s+)?)?(\d+\s*/\s*\d+|full\s+marks|max(imum)?\s+(score|marks|points))
+  | \brubric\s+(update|override|change|v\d)
+  | \b(skip|no\s+need\s+for)\s+(the\s+|any\s+)?(probing|follow-?up\s+questions?)\b
   | "?\b(score|label)"?\s*[:=]\s*"?(100|4)\b
     """,
     re.IGNORECASE | re.VERBOSE | re.MULTILINE,
