@@ -26,7 +26,9 @@ _COMMANDS: dict[str, Command] = {
 
 _INJECTION = re.compile(
     r"""
-    \b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(instruction|rubric|rule|prompt|criteria|guideline|above|previous|prior)s?\b
+    # an order to drop the instructions, opening a sentence or a bracketed note; mid-sentence
+    # ("an attacker writes ignore previous instructions") it is discussion, not an attack
+    (?:^|[.!?:\[(]\s*|\n\s*)(please\s+|now\s+|first\s+|also\s+)?(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(instruction|rubric|rule|prompt|criteria|guideline|above|previous|prior)s?\b
   | \b(give|award|assign|grant)\b[^.\n]{0,20}\b(full|maximum|max|perfect|top|highest|100|10/10|4/4)\b[^.\n]{0,15}\b(mark|score|point|grade|credit)s?\b
   | \b(score|grade|mark|rate)\s+(this|me|it|my\s+answer|the\s+answer)\s+(as\s+|at\s+|with\s+|an?\s+)?(100|10\s*/\s*10|4\s*/\s*4|5\s*/\s*5|full|maximum|perfect|excellent|4)\b
   | \b(you\s+are|act\s+as|acting\s+as)\s+(now\s+)?(the|an?|my)?\s*(grader|evaluator|examiner|judge|scorer|assessor)\b
@@ -36,6 +38,16 @@ _INJECTION = re.compile(
   | </?\s*(system|instructions?|candidate_answer|answer)\s*>
   | \b(new|updated|real)\s+instructions?\b
   | \bjailbreak\b
+  | \b(ignore|disregard|forget|override|bypass)\s+(your|the\s+grading|the\s+scoring|all\s+grading)\s+(rubric|instructions?|criteria|rules|guidelines)
+  | \b(note|message|instructions?|reminder)\s+(to|for)\s+(the\s+)?(ai|llm|model|assessment|grading|grader|evaluator|assessor|scorer|scoring)\b
+  | \b(grading|assessment|scoring|evaluation|evaluator)\s+(model|ai|llm|system|bot)\s*[,:]
+  | \b(important|attention|note)\s+(for|to)\s+(the\s+)?(scoring|grading|grader|evaluator|evaluation|assessment)\b
+  | \byou\s+(are|'re)\s+(now\s+)?(required|instructed|obliged|in\s+\w+\s+mode)\b
+  | \bas\s+the\s+(grader|evaluator|examiner|assessor|scorer|marker)\b
+  | \b(grader|evaluator|examiner|assessor|scorer|marker)s?\s+(can|may|could)\s+(assume|give|award|assign|record|mark|score)\b
+  | \b(record|award|give)\s+(me\s+|this\s+|it\s+)?(full|maximum|perfect|top)\s+(marks|score|points|credit)
+  | "(score|grade|label|rating|overall)"\s*:\s*"?\d
+  | "criteria"\s*:\s*[\[{]
   | [\[(]?\b(grader|evaluator|examiner|assessor|scorer|marker)s?\s*[:\]]
   | \b(grader|evaluator|examiner|assessor|scorer|marker)s?\s+(must|should|shall|will|please|is\s+instructed)\b
   | \bassign\s+((it|me|this|this\s+answer|the\s+answer|a)\s+)?((score|grade|mark)\s+(of\s+)?)?(\d+\s*/\s*\d+|full\s+marks|max(imum)?\s+(score|marks|points))
