@@ -62,3 +62,17 @@ def test_summary_flags_adversarial_answers_scored_too_high(bank):
     summary = summarise(graded)
     assert summary["targets"]["adversarial_at_most_25"] is False
     assert summary["violations"][0]["kind"] == "injection"
+
+
+@pytest.mark.parametrize("split", ["dev", "heldout"])
+def test_offline_engine_meets_calibration_targets(bank, split):
+    """The shipped bank and engine, graded against the labelled set in rubrics/calibration."""
+    from agent.calibration import calibrate
+    from agent.config import Settings
+    from agent.providers import OfflineProvider
+
+    result = calibrate(bank, OfflineProvider(), Settings().rubrics_dir, split)["overall"]
+    assert result["n"] >= 60
+    assert result["spearman_rho"] >= 0.80
+    assert result["qwk"] >= 0.75
+    assert all(result["targets"].values()), result["violations"]
