@@ -28,6 +28,16 @@ _NEGATORS = frozenset(
     "didnt wasnt werent avoid avoids avoided".split()
 )
 _NEGATION_WINDOW = 4
+# Words a negation reaches through to the concept: "never really use batching", "don't need a
+# feature store". Any other word between them takes the negation instead: "you cannot average
+# percentiles" rejects averaging, not percentiles.
+_TRANSPARENT = frozenset(
+    "a an the any much many really actually even ever at all use using used need needs needed "
+    "care about consider worry bother require requires matter matters want recommend do does did "
+    "have has be is are was were to t s rely on more of them it they can could will would "
+    "handle handles support supports include includes cover covers process deal with work "
+    "understand generate produce".split()
+)
 _EXPLAIN_STEMS = frozenset(
     stem(w)
     for w in (
@@ -41,7 +51,8 @@ _EXPLAIN_STEMS = frozenset(
 )
 _MIN_EXPLAIN_WORDS = 7
 _ABSOLUTE = re.compile(
-    r"\b(always|never|the only way|only thing|no need to|doesn'?t matter|does not matter|"
+    r"\b(always (?:lowers?|reduces?|improves?|better|faster|wins?|works?)|the only way|only thing|"
+    r"no need to|doesn'?t matter|does not matter|"
     r"don'?t matter|is just noise|can (?:safely )?ignore|guarantee[sd]?|"
     r"completely (?:eliminat|remov|solv)\w*|"
     r"100% (?:accurate|reliable)|no downside|zero risk)\b",
@@ -74,7 +85,11 @@ def _negated(sentence: Sentence, start: int, length: int) -> bool:
             continue
         w = ws[i]
         contraction = w == "t" and i > 0 and ws[i - 1].endswith("n")
-        if (w in _NEGATORS or contraction) and not _contrast_between(ws, i, start):
+        if (
+            (w in _NEGATORS or contraction)
+            and not _contrast_between(ws, i, start)
+            and all(between in _TRANSPARENT for between in ws[i + 1 : start])
+        ):
             nxt = ws[i + 1] if i + 1 < len(ws) else ""
             if nxt not in ("only", "just", "merely"):
                 return True
@@ -115,19 +130,22 @@ def _find_concept(cues: tuple[_Cue, ...], sents: list[Sentence]) -> tuple[_Hit |
     best: _Hit | None = None
     negated_only = False
     for sentence in sents:
-        for cue in cues:
-            at = find(cue.stems, sentence.stems)
-            if at < 0:
-                continue
-            if _negated(sentence, at, len(cue.stems)):
-                negated_only = True
-                continue
+        found = [(at, cue) for cue in cues if (at := find(cue.stems, sentence.stems)) >= 0]
+        if not found:
+            continue
+        # One negated phrasing dismisses the concept for the whole clause ("never use batching
+        # to group requests" does not cover batching through "group requests").
+        negated_clauses = {
+            sentence.clauses[at] for at, cue in found if _negated(sentence, at, len(cue.stems))
+        }
+        if any(sentence.clauses[at] not in negated_clauses for at, _ in found):
             hit = _Hit(sentence, _explains(sentence))
             if best is None or (hit.explains and not best.explains):
                 best = hit
-            break
-        if best is not None and best.explains:
-            break
+            if best.explains:
+                break
+        else:
+            negated_only = True
     return best, negated_only and best is None
 
 
@@ -150,12 +168,16 @@ def _level(criterion: Criterion, hits: list[_Hit | None]) -> int:
 
 
 def _keyword_list(sents: list[Sentence]) -> bool:
-    """A bare list of terms: few function words and no sentence that explains anything."""
+    """A bare list of terms: short comma- or line-separated items, or few function words, and no
+    sentence that explains anything."""
     all_words = [w for s in sents for w in s.words]
-    if len(all_words) < 3:
+    if len(all_words) < 3 or any(_explains(s) for s in sents):
         return False
     function_ratio = sum(1 for w in all_words if w in _STOPWORDS) / len(all_words)
-    return function_ratio < 0.2 and not any(_explains(s) for s in sents)
+    items = [i for s in sents for i in re.split(r"[,;/|\u2022]|\band\b", s.text) if i.strip()]
+    short_items = sum(1 for i in items if len(i.split()) <= 4)
+    listy = len(items) >= 4 and short_items / len(items) >= 0.75
+    return function_ratio < 0.2 or listy
 
 
 _VOCABULARY: dict[int, tuple[Question, frozenset[str]]] = {}
