@@ -27,7 +27,7 @@ _NEGATORS = frozenset(
     "not never none nothing nobody cannot nor neither dont doesnt isnt arent wont cant shouldnt "
     "didnt wasnt werent avoid avoids avoided".split()
 )
-_NEGATION_WINDOW = 4
+_NEGATION_WINDOW = 6
 # Words a negation reaches through to the concept: "never really use batching", "don't need a
 # feature store". Any other word between them takes the negation instead: "you cannot average
 # percentiles" rejects averaging, not percentiles.

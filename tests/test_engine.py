@@ -124,3 +124,45 @@ def test_overall_score_is_weighted_by_criteria(bank):
         / total
     )
     assert abs(result.score - round(expected, 1)) < 0.11
+
+
+def test_negation_of_an_action_does_not_dismiss_its_object(bank):
+    q = bank.get("seed-inference-latency")
+    result = assess(
+        q,
+        "You cannot average p99 values across servers, because percentiles do not add up; "
+        "merge the histograms and read the 99th percentile from them.",
+    )
+    measurement = next(c for c in result.criteria if c.id == "measurement")
+    assert measurement.score >= 1
+    assert "contradiction" not in result.flags
+
+
+def test_negation_through_a_capability_verb_dismisses(bank):
+    q = bank.get("seed-llm-vs-foundation-models")
+    result = assess(q, "None of them can handle images or audio, they only read text.")
+    multimodal = next(c for c in result.criteria if c.id == "multimodal")
+    assert multimodal.score == 0
+
+
+def test_keyword_list_in_plain_phrases_is_still_a_list(bank):
+    q = bank.get("seed-inference-latency")
+    result = assess(
+        q,
+        "measure the tail, group requests, smaller model, int8 weights, cache the answers, "
+        "onnx runtime",
+    )
+    assert "keyword-list" in result.flags
+    assert result.score <= 25
+
+
+def test_stated_misconception_caps_its_criterion(bank):
+    q = bank.get("seed-llm-vs-foundation-models")
+    result = assess(
+        q,
+        "Foundation models are a subset of LLMs, because every one of them is trained on text "
+        "first and then adapted to downstream tasks by fine-tuning.",
+    )
+    relationship = next(c for c in result.criteria if c.id == "relationship")
+    assert "misconception" in result.flags
+    assert relationship.score <= 1
