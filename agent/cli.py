@@ -55,6 +55,10 @@ def _read_answer(interactive: bool) -> str | None:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     interactive = sys.stdin.isatty()
+    if hasattr(sys.stdin, "reconfigure"):
+        # Bytes that are not UTF-8 become U+FFFD in the answer, whatever the locale says,
+        # instead of ending the interview with a decoding error.
+        sys.stdin.reconfigure(errors="replace")
     try:
         options = interview_settings(
             role=args.role,

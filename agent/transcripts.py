@@ -257,8 +257,13 @@ def to_markdown(t: Transcript) -> str:
     return "\n".join(lines)
 
 
+# What Markdown or HTML would act on inside a table cell; a backslash makes each one literal.
+_CELL_SPECIAL = re.compile(r"([\\`*_\[\]()<>|~&!#])")
+
+
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    # Evidence quotes the candidate: escaped, so it shows as text, never as a tag or a link.
+    return _CELL_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 def _quote(text: str) -> str:
