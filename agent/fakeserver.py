@@ -173,6 +173,9 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as real model servers set it: headers and body go out in separate writes, and
+    # with Nagle's algorithm plus delayed ACKs every reply would stall ~40 ms on loopback.
+    disable_nagle_algorithm = True
     fake: FakeServer
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet

@@ -36,6 +36,9 @@ TRACK_TITLES: dict[str, str] = {
 }
 
 MAX_LEVEL = 3
+# libyaml's safe loader when PyYAML was built with it: the same documents, ten times faster
+# (the bank loads in ~0.07 s instead of ~0.7 s, which every CLI command and app start pays).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class RubricError(ValueError):
@@ -209,7 +212,7 @@ def _format_error(path: Path, data: object, error: ValidationError) -> str:
 def load_file(path: Path) -> list[Question]:
     """Load and validate one rubric file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (OSError, UnicodeDecodeError) as exc:
         raise RubricError(f"{path.name}: cannot read: {exc}") from None
     except yaml.YAMLError as exc:
