@@ -40,9 +40,15 @@ class Sentence:
     clauses: tuple[int, ...]  # clause number of each word, so negation stays inside its clause
 
 
+# ASCII's control characters (category C) other than line feed and tab, for the fast path.
+_ASCII_CONTROLS = dict.fromkeys([*range(0x09), *range(0x0B, 0x20), 0x7F])
+
+
 def clean(text: str) -> str:
     """Unicode-normalise and drop control characters, keeping line breaks."""
     text = unicodedata.normalize("NFKC", text)
+    if text.isascii():  # most answers: the same result without a lookup per character
+        return text.translate(_ASCII_CONTROLS)
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
 
 
@@ -101,8 +107,13 @@ def find(needle: tuple[str, ...], haystack: tuple[str, ...]) -> int:
     n = len(needle)
     if n == 0:
         return -1
-    first = needle[0]
-    for i in range(len(haystack) - n + 1):
-        if haystack[i] == first and haystack[i : i + n] == needle:
+    first, end, i = needle[0], len(haystack) - n + 1, 0
+    while i < end:
+        try:
+            i = haystack.index(first, i, end)  # the scan for the first word runs in C
+        except ValueError:
+            return -1
+        if haystack[i : i + n] == needle:
             return i
+        i += 1
     return -1

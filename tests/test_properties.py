@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import get_args
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent import engine
+from agent import engine, text
 from agent.assessment import CriterionGrade, Flag
 from agent.rubrics import MAX_LEVEL, TRACKS, Question, load_bank
 from agent.transcripts import Grade, Transcript, TranscriptError, TranscriptStore, Turn
@@ -200,3 +201,25 @@ def test_a_transcript_that_cannot_be_encoded_fails_clearly_and_writes_nothing(tr
         with pytest.raises(TranscriptError, match="could not save transcript"):
             store.save(broken)
         assert list(Path(folder).iterdir()) == []
+
+
+# --- text matching primitives ------------------------------------------------------------------
+
+
+@BOUNDED
+@given(
+    needle=st.lists(st.sampled_from("abc"), max_size=4).map(tuple),
+    haystack=st.lists(st.sampled_from("abc"), max_size=14).map(tuple),
+)
+def test_find_returns_the_first_contiguous_occurrence(needle, haystack):
+    n = len(needle)
+    hits = [i for i in range(len(haystack) - n + 1) if n and haystack[i : i + n] == needle]
+    assert text.find(needle, haystack) == (hits[0] if hits else -1)
+
+
+@BOUNDED
+@given(raw=st.text(alphabet=st.characters(max_codepoint=0x3000)) | st.text(max_size=50))
+def test_clean_drops_exactly_the_control_characters(raw):
+    normal = unicodedata.normalize("NFKC", raw)
+    expected = [ch for ch in normal if ch in "\n\t" or unicodedata.category(ch)[0] != "C"]
+    assert text.clean(raw) == "".join(expected)
