@@ -305,28 +305,35 @@ def serve_loopback(delay_s: float) -> None:
 @contextmanager
 def loopback_server(delay_s: float) -> Iterator[str]:
     """The loopback OpenAI-compatible server in a process of its own, as a model server would
-    be, so its work does not compete with ours for the interpreter; yields its base URL."""
+    be, so its work does not compete with ours for the interpreter; yields its base URL.
+
+    Its stderr goes to a file, shown only if it fails to start: http.server prints a traceback
+    whenever a client drops a kept-alive connection, which is noise here."""
     code = f"from agent.bench import serve_loopback; serve_loopback({delay_s!r})"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        base_url = proc.stdout.readline().strip()
-        if not base_url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"the loopback server did not start (status {proc.poll()})")
-        yield base_url
-    finally:
-        if proc.stdin:
-            proc.stdin.close()
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=PROJECT_ROOT, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=errors, text=True,
+        )
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+            assert proc.stdout is not None
+            base_url = proc.stdout.readline().strip()
+            if not base_url.startswith("http://127.0.0.1:"):
+                proc.wait(timeout=10)
+                errors.seek(0)
+                last = (errors.read().strip().splitlines() or ["no output"])[-1]
+                raise RuntimeError(f"the loopback server did not start: {last}")
+            yield base_url
+        finally:
+            if proc.stdin:
+                proc.stdin.close()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
 
 
 def _bench_profile(base_url: str) -> Profile:
