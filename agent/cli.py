@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from agent.config import Settings, load_settings
-from agent.providers import OfflineProvider, Provider, make_provider
+from agent.providers import Provider, make_provider
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, RubricError, load_bank
 from agent.session import Interviewer, InterviewError, interview_settings
 from agent.transcripts import TranscriptError, TranscriptStore, to_markdown
@@ -287,7 +288,7 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from agent.calibration import calibrate
 
     bank = load_bank(settings.rubrics_dir)
-    result = calibrate(bank, OfflineProvider(), settings.rubrics_dir, args.split)
+    result = calibrate(bank, make_provider(settings), settings.rubrics_dir, args.split)
     if args.json:
         _out(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -408,13 +409,16 @@ def build_parser() -> argparse.ArgumentParser:
     check = rsub.add_parser("check", help="validate the bank and show coverage")
     check.set_defaults(func=cmd_rubrics_check)
 
-    calibrate = sub.add_parser("calibrate", help="agreement of grades with labelled answers")
+    calibrate = sub.add_parser(
+        "calibrate", help="agreement of grades with labelled answers", parents=[profile_opt]
+    )
     calibrate.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
     calibrate.add_argument("--json", action="store_true")
     calibrate.set_defaults(func=cmd_calibrate)
 
     doctor = sub.add_parser(
-        "doctor", help="check the configured model: reachable, auth, latency, streaming, JSON",
+        "doctor",
+        help="check the configured model: reachable, auth, latency, streaming, JSON",
         parents=[profile_opt],
     )
     doctor.add_argument("--json", action="store_true")
@@ -447,6 +451,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\ninterviewer: interrupted; resume with `interviewer run --resume ID`\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`interviewer calibrate | head`): stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
