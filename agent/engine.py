@@ -149,7 +149,7 @@ def _find_concept(cues: tuple[_Cue, ...], sents: list[Sentence]) -> tuple[_Hit |
     return best, negated_only and best is None
 
 
-def _level(criterion: Criterion, hits: list[_Hit | None]) -> int:
+def _level(hits: list[_Hit | None]) -> int:
     covered = [h for h in hits if h is not None]
     if not covered:
         return 0
@@ -193,6 +193,8 @@ def _topic_vocabulary(question: Question) -> frozenset[str]:
         + [cue for c in question.criteria for concept in c.concepts for cue in concept.cues]
     )
     vocab = frozenset(s for s in stems(text) if s not in _STOPWORDS and len(s) > 2)
+    if len(_VOCABULARY) >= 1024:  # resume questions are built per interview: keep this bounded
+        _VOCABULARY.clear()
     _VOCABULARY[id(question)] = (question, vocab)
     return vocab
 
@@ -230,7 +232,9 @@ def _misconceptions(question: Question, sents: list[Sentence]) -> dict[str, set[
 
 def _grade_criterion(
     criterion: Criterion, sents: list[Sentence], cap: int, wrong: set[str] = frozenset()
-) -> CriterionGrade:
+) -> tuple[CriterionGrade, bool]:
+    """The criterion's grade, and whether the answer named one of its concepts only to dismiss
+    it."""
     if wrong:
         # A sentence that states a known misconception earns nothing for this criterion.
         sents = [s for s in sents if s.text not in wrong]
@@ -245,14 +249,14 @@ def _grade_criterion(
         if hit is None:
             missing.append(concept.name)
     # Dismissing a required idea ("latency is not a concern") caps the criterion at weak.
-    level = min(_level(criterion, hits), 1 if dismissed else cap)
+    level = min(_level(hits), 1 if dismissed else cap)
     evidence: list[str] = []
     for hit in hits:
         if hit is not None and hit.sentence.text not in evidence:
             evidence.append(hit.sentence.text)
     if level < MAX_LEVEL and not missing:
         missing.append(f"more depth: {criterion.levels.describe(level + 1)}")
-    return CriterionGrade(
+    grade = CriterionGrade(
         id=criterion.id,
         score=level,
         max_score=criterion.max_score,
@@ -260,6 +264,7 @@ def _grade_criterion(
         missing=missing,
         level=criterion.levels.describe(level),
     )
+    return grade, dismissed
 
 
 def _weighted(question: Question, grades: list[CriterionGrade]) -> float:
@@ -299,20 +304,24 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     wrong = _misconceptions(question, sents)
     if wrong:
         flags.append("misconception")
-    grades = [_grade_criterion(c, sents, cap, wrong.get(c.id, set())) for c in question.criteria]
+    graded = [_grade_criterion(c, sents, cap, wrong.get(c.id, set())) for c in question.criteria]
+    grades = [grade for grade, _ in graded]
     score = _weighted(question, grades)
 
-    if sents and "non-answer" not in flags and _on_topic_ratio(question, sents) < _OFF_TOPIC_RATIO:
+    on_topic = _on_topic_ratio(question, sents) if sents else 0.0
+    if sents and "non-answer" not in flags and on_topic < _OFF_TOPIC_RATIO:
         flags.append("off-topic")
         score = min(score, _CAP_OFF_TOPIC)
-    if sents and not any(g.score for g in grades) and "off-topic" not in flags:
-        if _on_topic_ratio(question, sents) < 2 * _OFF_TOPIC_RATIO:
-            flags.append("off-topic")
+    elif sents and not any(g.score for g in grades) and on_topic < 2 * _OFF_TOPIC_RATIO:
+        flags.append("off-topic")
     if keyword_list:
         score = min(score, _CAP_KEYWORD_LIST)
     if spans:
         score = min(score, _CAP_INJECTION)
-    if _contradicts(question, all_sents):
+    if any(
+        dismissed and c.weight >= 2
+        for c, (_, dismissed) in zip(question.criteria, graded, strict=True)
+    ):
         flags.append("contradiction")
 
     score = round(score, 1)  # the feedback text and the stored score say the same number
@@ -326,16 +335,6 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
         followup_criterion=target.id if target else None,
         followup=target.probe if target else None,
     )
-
-
-def _contradicts(question: Question, sents: list[Sentence]) -> bool:
-    """The answer names a criterion's concept only to dismiss it ("latency is not a concern")."""
-    for criterion in question.criteria:
-        for concept in criterion.concepts:
-            hit, negated_only = _find_concept(_compile_cues(tuple(concept.cues)), sents)
-            if negated_only and criterion.weight >= 2:
-                return True
-    return False
 
 
 def _claims(question: Question, wrong: dict[str, set[str]]) -> list[str]:
