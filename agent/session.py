@@ -159,7 +159,7 @@ class Interviewer:
             "grades": [],
             "report": None,
         }
-        return self._run(interview_id, initial, on_text, on_delta, created=True)
+        return self._run(interview_id, initial, on_text, on_delta)
 
     def reply(
         self,
@@ -261,7 +261,6 @@ class Interviewer:
         graph_input: object,
         on_text: OnText | None,
         on_delta: OnText | None = None,
-        created: bool = False,
     ) -> TurnResult:
         """Run the graph to its next wait, forwarding what it streams.
 
@@ -271,7 +270,7 @@ class Interviewer:
         preview (it is equal to it, or supersedes it when the model's reply was not used).
         """
         config = self._config(interview_id)
-        before = len((self.state(interview_id) or {}).get("messages", [])) if not created else 0
+        before: int | None = None  # messages before this run: the first values chunk is that state
         timings = Timings()
         t0 = time.perf_counter()
         values: InterviewState | None = None
@@ -282,10 +281,12 @@ class Interviewer:
                 elif on_delta and "interviewer_delta" in chunk:
                     on_delta(chunk["interviewer_delta"])
             elif mode == "values":
+                if before is None:
+                    before = len(chunk.get("messages", []))
                 values = chunk
         timings.graph_ms = (time.perf_counter() - t0) * 1000
         values = values or self.state(interview_id) or {}
-        new = [m for m in values.get("messages", [])[before:] if m["role"] == "interviewer"]
+        new = [m for m in values.get("messages", [])[before or 0 :] if m["role"] == "interviewer"]
         t1 = time.perf_counter()
         path, error = None, None
         try:
