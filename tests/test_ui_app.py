@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from agent.config import load_settings
+from agent.rubrics import load_bank
 from agent.session import Interviewer, interview_settings
 from agent.transcripts import TranscriptStore
 
@@ -189,6 +190,11 @@ def test_end_asks_for_confirmation_then_shows_the_report(transcripts: Path) -> N
     button(at, "End and see the report").click().run()
     assert not at.exception, at.exception
     assert [h.value for h in at.header] == ["Your report"]
+    assert {m.label: m.value for m in at.metric}["Questions answered"] == "1"
+    saved = json.loads(
+        (transcripts / f"{at.query_params['interview']}.json").read_text(encoding="utf-8")
+    )
+    assert saved["status"] == "finished" and len(saved["grades"]) == 1
 
 
 def test_candidate_text_is_shown_verbatim_never_as_markdown_or_html(transcripts: Path) -> None:
@@ -313,6 +319,15 @@ def test_progress_charts_scores_and_lists_missed_criteria(transcripts: Path) -> 
     assert "Most often missed" in [s.value for s in at.subheader]
     assert any("missed" in m.value for m in at.markdown)
     assert any(b.label == "Practise" for b in at.button)
+    # The question browser lists the chosen track's bank questions (and reruns on its own).
+    browser = at.selectbox[0]
+    assert browser.label == "Track"
+    before = [t for t in texts(at) if t.startswith("• [")]
+    tracks = sorted({q.track for q in load_bank().questions})
+    browser.set_value(tracks[-1] if browser.value != tracks[-1] else tracks[0]).run()
+    assert not at.exception, at.exception
+    listed = [t for t in texts(at) if t.startswith("• [")]
+    assert before and listed and listed != before
 
 
 def test_progress_without_interviews_invites_one(transcripts: Path) -> None:
@@ -331,6 +346,11 @@ def test_settings_show_configuration_with_keys_hidden(
     at = run_app("views/settings.py")
     page = everything(at)
     assert secret not in page and "SECRET" not in page
+    # The configuration table is there, with the key's row present but masked.
+    shown = dict(zip(at.dataframe[0].value["Setting"], at.dataframe[0].value["Value"], strict=True))
+    assert shown["transcripts_dir"] == str(transcripts)
+    assert shown["profiles.openai.api_key"] == "****CRET"
+    assert shown["checkpoints"] == str(transcripts / ".checkpoints.sqlite")
     assert str(transcripts) in texts(at)
     assert "Question bank" in [s.value for s in at.subheader]
 

@@ -35,6 +35,9 @@ REVIEW_PAGE = "views/review.py"
 PROGRESS_PAGE = "views/progress.py"
 SETTINGS_PAGE = "views/settings.py"
 
+# Set by the Progress page for the Interview set-up: {"track": ..., "question_id": ...}
+PRACTICE_KEY = "practice"
+
 # Style only (no user text): the highlight behind evidence quotes in reports.
 STYLE = """
 <style>
@@ -112,11 +115,9 @@ def current_settings() -> Settings:
         raise  # unreachable: fail() stops the run
 
 
-def _close(interviewer: Interviewer) -> None:
-    interviewer.close()
-
-
-@st.cache_resource(show_spinner="Loading the question bank…", max_entries=4, on_release=_close)
+@st.cache_resource(
+    show_spinner="Loading the question bank…", max_entries=4, on_release=Interviewer.close
+)
 def _cached_interviewer(key: str, _settings: Settings) -> Interviewer:
     return Interviewer(_settings)
 
@@ -172,10 +173,9 @@ _URL_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
 def masked_settings(settings: Settings) -> list[tuple[str, str]]:
     """Every setting as (name, shown value), with anything that looks like a key hidden.
 
-    Uses `Settings.public()` (keys already masked) where it exists, and masks again regardless.
+    Starts from `Settings.public()` (keys already masked) and masks again regardless.
     """
-    public = getattr(settings, "public", None)
-    data = public() if callable(public) else settings.model_dump()
+    data = settings.public()
     rows: list[tuple[str, str]] = []
 
     def walk(prefix: str, value: Any) -> None:
@@ -200,9 +200,7 @@ def masked_settings(settings: Settings) -> list[tuple[str, str]]:
 
     for field_name, value in data.items():
         walk(field_name, value)
-    checkpoints = getattr(settings, "checkpoints", None)
-    if checkpoints is not None and all(row[0] != "checkpoints" for row in rows):
-        rows.append(("checkpoints", str(checkpoints)))
+    rows.append(("checkpoints", str(settings.checkpoints)))  # derived, so not in public()
     return rows
 
 

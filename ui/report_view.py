@@ -50,7 +50,8 @@ def lookup(bank: Bank, question_id: str, extra: Iterable[Mapping] = ()) -> Quest
     return bank.get(question_id) if question_id in bank else None
 
 
-def _criterion_title(question: Question | None, criterion_id: str) -> tuple[str, str]:
+def criterion_label(question: Question | None, criterion_id: str) -> tuple[str, str]:
+    """A criterion's title and, when its question's rubric is known, its description."""
     title = criterion_title(criterion_id)
     if question is not None:
         for criterion in question.criteria:
@@ -142,7 +143,7 @@ def _study_next(report: Mapping, bank: Bank, extra: list[Mapping]) -> None:
     lines = []
     for item in items:
         question = lookup(bank, str(item.get("question_id", "")), extra)
-        title, _ = _criterion_title(question, str(item.get("criterion", "")))
+        title, _ = criterion_label(question, str(item.get("criterion", "")))
         missing = "; ".join(str(m) for m in item.get("missing") or [])
         line = f"- **{md(title)}** ({md(track_title(str(item.get('track', ''))))})"
         lines.append(f"{line}: {md(missing)}" if missing else line)
@@ -187,7 +188,7 @@ def _criteria_table(grade: Grade, question: Question | None, *, key: str) -> Non
     for col, name in zip(head, names, strict=True):
         col.markdown(f"**{name}**")
     for j, criterion in enumerate(grade.criteria):
-        title, description = _criterion_title(question, criterion.id)
+        title, description = criterion_label(question, criterion.id)
         cols = st.columns(COLUMNS)
         with cols[0]:
             st.markdown(f"**{md(title)}**", help=md(description) if description else None)

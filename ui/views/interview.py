@@ -5,7 +5,6 @@ The interview id lives in the URL (`?interview=ID`), so a reload or a new tab re
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections import Counter
 
@@ -16,6 +15,7 @@ from components import (
     COMPANY_LABELS,
     DIFFICULTY_LABELS,
     FEEDBACK_LABELS,
+    PRACTICE_KEY,
     ROLE_LABELS,
     USER_ERRORS,
     brain_banner,
@@ -33,7 +33,6 @@ from agent.state import InterviewState
 from agent.transcripts import Transcript, TranscriptError
 
 STREAM_KEY = "stream_from"  # {"id": interview id, "index": first message to stream}
-PRACTICE_KEY = "practice"  # set by the Progress page: {"track": ..., "question_id": ...}
 CONFIRM_END_KEY = "confirm_end"  # the interview whose "End interview" awaits confirmation
 MAX_ANSWER_CHARS = 20_000
 
@@ -140,7 +139,7 @@ def setup(iv: Interviewer) -> None:
             difficulty=None if difficulty == "any" else difficulty,
             max_followups=int(followups),
             feedback=feedback,
-            resume=[line.strip() for line in (resume or "").splitlines() if line.strip()],
+            resume=(resume or "").splitlines(),  # cleaned by interview_settings
         )
         custom = None
         if practice_question is not None:
@@ -194,11 +193,9 @@ def take_turn(iv: Interviewer, interview_id: str, text: str, chat) -> None:
         show_message({"role": "candidate", "kind": kind, "text": text})
         waiting = st.empty()
         waiting.caption(":material/hourglass_top: The interviewer is considering your answer…")
-    takes_delta = "on_delta" in inspect.signature(iv.reply).parameters
 
     def run(on_text, on_delta):
-        extra = {"on_delta": on_delta} if takes_delta else {}
-        return iv.reply(interview_id, text, on_text=on_text, **extra)
+        return iv.reply(interview_id, text, on_text=on_text, on_delta=on_delta)
 
     try:
         turn = turns.start(interview_id, run)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 import streamlit as st
-from components import INTERVIEW_PAGE, criterion_title, interviewer, md, track_title
-from report_view import lookup
+from components import INTERVIEW_PAGE, PRACTICE_KEY, interviewer, md, track_title
+from report_view import criterion_label, lookup
 
 from agent.progress import MissedCriterion, TrackScore, load_all, missed_criteria, track_history
 
 
 def practise(track: str, question_id: str | None) -> None:
     """Open the Interview set-up for this track, starting with the question if given."""
-    st.session_state["practice"] = {"track": track, "question_id": question_id or ""}
+    st.session_state[PRACTICE_KEY] = {"track": track, "question_id": question_id or ""}
     st.session_state["setup_tracks"] = [track]
     st.session_state.pop("interview_id", None)
     st.switch_page(INTERVIEW_PAGE)
@@ -73,20 +73,18 @@ def by_question(missed: list[MissedCriterion]) -> list[list[MissedCriterion]]:
 def missed_card(i: int, items: list[MissedCriterion], bank) -> None:
     first = items[0]
     question = lookup(bank, first.question_id)
-    descriptions = {c.id: c.description for c in question.criteria} if question else {}
     with st.container(border=True):
         text, action = st.columns([5, 1.5], vertical_alignment="top")
         with text:
             st.caption(md(track_title(first.track)))
             st.markdown(f"**{md(first.question)}**")
             for item in items:
-                title = criterion_title(item.criterion_id)
+                title, description = criterion_label(question, item.criterion_id)
                 missing = "; ".join(item.top_missing())
                 st.markdown(
                     f"- {md(title)} · missed **{item.times_missed}** of {item.times_graded}"
                     + (f" · usually missing: {md(missing)}" if missing else ""),
-                    help=md(descriptions[item.criterion_id])
-                    if item.criterion_id in descriptions else None,
+                    help=md(description) if description else None,
                 )
         with action:
             if question is not None and st.button(
@@ -94,6 +92,16 @@ def missed_card(i: int, items: list[MissedCriterion], bank) -> None:
                 help="Start an interview that opens with this question",
             ):
                 practise(first.track, first.question_id)
+
+
+@st.fragment
+def question_browser(bank) -> None:
+    """The bank by track; picking a track reruns only this part, not the transcripts above."""
+    track = st.selectbox("Track", sorted({q.track for q in bank.questions}),
+                         format_func=track_title)
+    for q in bank.questions:
+        if q.track == track and q.source != "resume":
+            st.text(f"• [{q.difficulty}] {q.question}")
 
 
 iv = interviewer()
@@ -120,8 +128,4 @@ for i, items in enumerate(by_question(missed)):
     missed_card(i, items, iv.bank)
 
 with st.expander("All questions by track", icon=":material/menu_book:"):
-    track = st.selectbox("Track", sorted({q.track for q in iv.bank.questions}),
-                         format_func=track_title)
-    for q in iv.bank.questions:
-        if q.track == track and q.source != "resume":
-            st.text(f"• [{q.difficulty}] {q.question}")
+    question_browser(iv.bank)

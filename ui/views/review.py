@@ -5,16 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 from chat_view import show_conversation
-from components import (
-    INTERVIEW_PAGE,
-    ROLE_LABELS,
-    interviewer,
-    role_label,
-    track_title,
-    when,
-)
+from components import INTERVIEW_PAGE, interviewer, role_label, track_title, when
 from report_view import show_report
 
+from agent.session import Interviewer
 from agent.transcripts import Listing, TranscriptError
 
 SORTS = {
@@ -65,7 +59,7 @@ def table(items: list[Listing]) -> None:
     rows = [
         {
             "Date": when(item.created_at).removesuffix(" UTC"),
-            "Role": ROLE_LABELS.get(item.role, item.role),
+            "Role": role_label(item.role),
             "Tracks": ", ".join(track_title(t) for t in item.tracks) or "All",
             "Graded by": item.model if item.brain == "offline" else f"{item.model} ({item.brain})",
             "Score": item.score,
@@ -95,14 +89,14 @@ def _forget_delete_request() -> None:
 
 # The open dialog is remembered in session state, so it survives the rerun its own buttons cause.
 @st.dialog("Delete this interview?", on_dismiss=_forget_delete_request)
-def confirm_delete(interview_id: str, label: str) -> None:
+def confirm_delete(iv: Interviewer, interview_id: str, label: str) -> None:
     st.write("This removes the transcript and its saved state for good:")
     st.text(label)
     left, right = st.columns(2)
     if left.button("Delete", type="primary", icon=":material/delete:", width="stretch"):
         _forget_delete_request()
         try:
-            interviewer().delete(interview_id)
+            iv.delete(interview_id)
         except TranscriptError as exc:
             st.error(str(exc), icon=":material/error:")
             return
@@ -116,16 +110,19 @@ def confirm_delete(interview_id: str, label: str) -> None:
         st.rerun()
 
 
-def show_one(item: Listing) -> None:
-    iv = interviewer()
+def show_one(iv: Interviewer, item: Listing) -> None:
     try:
         transcript = iv.store.load(item.id)
     except TranscriptError as exc:
         st.error(str(exc), icon=":material/error:")
         return
+    try:
+        state = iv.state(item.id)
+    except TranscriptError:
+        state = None
     st.subheader(describe(item))
     with st.container(horizontal=True):
-        if transcript.status != "finished" and iv.exists(item.id):
+        if transcript.status != "finished" and state is not None:
             st.page_link(
                 INTERVIEW_PAGE, label="Continue this interview", icon=":material/play_arrow:",
                 query_params={"interview": item.id},
@@ -133,12 +130,9 @@ def show_one(item: Listing) -> None:
         if st.button("Delete…", icon=":material/delete:", key=f"delete-{item.id}"):
             st.session_state[CONFIRM_DELETE_KEY] = item.id
     if st.session_state.get(CONFIRM_DELETE_KEY) == item.id:
-        confirm_delete(item.id, describe(item))
+        confirm_delete(iv, item.id, describe(item))
     # Questions written for this interview (resume deep-dives) live in its saved state, if any.
-    try:
-        extra = (iv.state(item.id) or {}).get("custom_questions") or []
-    except TranscriptError:
-        extra = []
+    extra = (state or {}).get("custom_questions") or []
     report, conversation = st.tabs(["Report", "Conversation"])
     with report:
         show_report(transcript, iv.bank, key=f"review-{item.id}", extra_questions=extra)
@@ -187,6 +181,6 @@ choice = st.selectbox(
 if choice:
     if st.query_params.get("interview") != choice:
         st.query_params["interview"] = choice
-    show_one(by_id[choice])
+    show_one(iv, by_id[choice])
 elif wanted and wanted not in by_id:
     st.caption("The interview in the address is not in this list (filtered out or deleted).")

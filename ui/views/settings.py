@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from components import brain_banner, current_settings, interviewer, masked_settings, track_title
+from components import brain_banner, interviewer, masked_settings, track_title
 
 from agent.config import Settings
 from agent.rubrics import DIFFICULTIES
@@ -88,8 +88,8 @@ def show_doctor(settings: Settings) -> None:
     show_doctor_report(report)
 
 
-settings = current_settings()
 iv = interviewer()
+settings = iv.settings
 st.title("Settings")
 brain_banner(iv.provider)
 
