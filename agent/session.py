@@ -144,17 +144,19 @@ class Interviewer:
     ) -> TurnResult:
         """Plan an interview and ask its first question.
 
+        `custom_questions` (e.g. one to practise again) lead the plan, then deep-dives of the
+        resume lines in `options`.
+
         `on_text` gets each complete interviewer message as it is produced; `on_delta` gets the
         pieces of a message a model is still writing (see `_run`)."""
         interview_id = check_id(interview_id) if interview_id else new_interview_id()
         if self.exists(interview_id):
             raise InterviewError(f"interview {interview_id} already exists")
-        if custom_questions is None and options["resume"]:
-            custom_questions = deep_dives(options["resume"])
+        custom_questions = [*(custom_questions or []), *deep_dives(options["resume"])]
         initial: InterviewState = {
             "interview_id": interview_id,
             "settings": options,
-            "custom_questions": [q.model_dump(by_alias=True) for q in custom_questions or []],
+            "custom_questions": [q.model_dump(by_alias=True) for q in custom_questions],
             "messages": [],
             "grades": [],
             "report": None,

@@ -50,3 +50,14 @@ def test_resume_lines_lead_the_interview(settings, bank):
     assert not plan[2].startswith("resume-")
     assert LATENCY in start.messages[0]["text"]
     assert end.finished
+
+
+def test_own_questions_lead_and_resume_deep_dives_follow(settings, bank):
+    practise = bank.get("seed-genai-reliability")
+    with Interviewer(settings, bank=bank) as iv:
+        start = iv.start(
+            interview_settings(questions=4, resume=[LATENCY], seed=1), custom_questions=[practise]
+        )
+        plan = iv.state(start.interview_id)["plan"]
+    assert plan[0] == practise.id
+    assert plan[1].startswith("resume-")

@@ -25,7 +25,6 @@ from components import (
 )
 from report_view import lookup, show_report
 
-from agent.resume import deep_dives
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS
 from agent.screen import command_of
 from agent.session import Interviewer, InterviewError, interview_settings
@@ -141,10 +140,7 @@ def setup(iv: Interviewer) -> None:
             feedback=feedback,
             resume=(resume or "").splitlines(),  # cleaned by interview_settings
         )
-        custom = None
-        if practice_question is not None:
-            # Passing our own questions replaces the resume deep-dives, so add them back.
-            custom = [practice_question, *deep_dives(options["resume"])]
+        custom = [practice_question] if practice_question is not None else None
         with st.spinner("Preparing your interview…"):
             result = iv.start(options, custom_questions=custom)
     except ValueError as exc:  # InterviewError, or no question matches the choices
