@@ -20,9 +20,6 @@ from agent.profiles import OFFLINE, ConfigError, Profile, build_profile, builtin
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "interviewer.toml"
-_FILE_KEYS = {
-    "profile", "profiles", "transcripts_dir", "rubrics_dir", "checkpoint_db", "max_followups"
-}
 
 
 class Settings(BaseModel):
@@ -77,6 +74,9 @@ class Settings(BaseModel):
             "max_followups": self.max_followups,
             "profiles": {name: p.public() for name, p in sorted(self.profiles.items())},
         }
+
+
+_FILE_KEYS = set(Settings.model_fields) - {"config_file"}  # every setting but the file's own path
 
 
 def _read_config(env: Mapping[str, str]) -> tuple[dict, Path | None]:

@@ -16,6 +16,7 @@ import openai
 
 from agent import prompts
 from agent.config import Settings
+from agent.grading import GradeError, extract_json
 from agent.profiles import Profile, mask_key
 
 Status = Literal["ok", "warn", "fail", "skip"]
@@ -87,10 +88,10 @@ def run_doctor(settings: Settings, profile: str | None = None) -> DoctorReport:
 
 
 def _check_profile(report: DoctorReport, profile: Profile) -> bool:
-    key = mask_key(profile.key())
     if profile.is_openai and not profile.key():
         report.add("profile", "fail", "no API key: set OPENAI_API_KEY (or api_key_env)")
         return False
+    key = mask_key(profile.key())
     report.add("profile", "ok", f"{profile.describe()}; key {key} from {profile.key_source}")
     return True
 
@@ -192,8 +193,6 @@ def _check_structured(report: DoctorReport, provider) -> None:
 
 
 def _valid_probe(text: str) -> bool:
-    from agent.grading import GradeError, extract_json
-
     try:
         data = extract_json(text)
     except GradeError:

@@ -237,20 +237,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         cid, model = f"chatcmpl-{uuid.uuid4().hex[:12]}", body.get("model", "fake-model")
+
+        def event(choices: list[dict], **extra: object) -> None:
+            self._event({"id": cid, "object": "chat.completion.chunk", "model": model,
+                         "created": int(time.time()), "choices": choices, **extra})
+
         pieces = [{"role": "assistant", "content": ""}]
         pieces += [{"content": p} for p in _pieces(reply.content or "")]
         for i, delta in enumerate(pieces):
             if i and not self.fake._sleep(reply.chunk_delay):
                 return
-            self._event({"id": cid, "object": "chat.completion.chunk", "model": model,
-                         "created": int(time.time()),
-                         "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
-        self._event({"id": cid, "object": "chat.completion.chunk", "model": model,
-                     "created": int(time.time()),
-                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            event([{"index": 0, "delta": delta, "finish_reason": None}])
+        event([{"index": 0, "delta": {}, "finish_reason": "stop"}])
         if (body.get("stream_options") or {}).get("include_usage"):
-            self._event({"id": cid, "object": "chat.completion.chunk", "model": model,
-                         "created": int(time.time()), "choices": [], "usage": _usage(reply)})
+            event([], usage=_usage(reply))
         self._chunk(b"data: [DONE]\n\n")
         self._chunk(b"")
 

@@ -18,13 +18,13 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.assessment import Assessment, CriterionGrade, Flag
-from agent.engine import feedback_text
+from agent.engine import _CAP_INJECTION, _CAP_OFF_TOPIC, _weighted, feedback_text
 from agent.rubrics import MAX_LEVEL, Question
 from agent.screen import injection_spans
 
-# Same caps as the offline engine: such answers never pass as more than weak.
-INJECTION_CAP = 10.0
-OFF_TOPIC_CAP = 10.0
+# The offline engine's caps: such answers never pass as more than weak.
+INJECTION_CAP = _CAP_INJECTION
+OFF_TOPIC_CAP = _CAP_OFF_TOPIC
 MAX_QUOTES = 4
 MIN_FOLLOWUP_WORDS = 4  # shorter "questions" from a weak model give way to the rubric's probe
 OnDelta = Callable[[str, str], None]  # (field, text): "feedback" or "followup" as it streams
@@ -190,18 +190,17 @@ def _verified(quotes: list[str], answer_norm: str, blocked: list[str]) -> list[s
         q = " ".join(quote.split())
         if not quote_in(q, answer_norm) or q in out:
             continue
-        if any(quote_in(q, span) or quote_in(span, normalise(q)) for span in blocked):
+        q_norm = normalise(q)
+        if any(quote_in(q, span) or quote_in(span, q_norm) for span in blocked):
             continue
         out.append(q)
     return out[:MAX_QUOTES]
 
 
 def overall(question: Question, grades: list[CriterionGrade]) -> float:
-    """0-100 from the criterion weights; the model's own total is never used."""
-    total = sum(c.weight for c in question.criteria)
-    pairs = zip(question.criteria, grades, strict=True)
-    got = sum(c.weight * g.score / g.max_score for c, g in pairs)
-    return round(100.0 * got / total, 1)
+    """0-100 from the criterion weights, as the offline engine weighs them; the model's own
+    total is never used."""
+    return round(_weighted(question, grades), 1)
 
 
 def to_assessment(

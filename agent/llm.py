@@ -72,7 +72,6 @@ class Completion:
     first_token_ms: float | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    attempts: int = 1
 
 
 @dataclass
@@ -100,7 +99,6 @@ def make_client(profile: Profile) -> openai.OpenAI:
         base_url=profile.base_url,
         max_retries=0,
         timeout=profile.timeout,
-        organization=None,
     )
     if not profile.is_openai:  # never forward OpenAI account headers or keys elsewhere
         client.organization = None
@@ -356,15 +354,13 @@ class LLMProvider:
             sleep=self._sleep,
             reraise=True,
         )
-        attempts = 0
         try:
             for attempt in retrying:
                 with attempt:
-                    attempts += 1
                     if preview is not None:
                         preview.restart()
                     completion = self.request(messages, mode, schema, deadline, preview)
-        except (ModeUnsupported, ModelError):
+        except ModeUnsupported:
             raise
         except _DeadlineExceeded:
             raise ModelError(
@@ -372,7 +368,6 @@ class LLMProvider:
             ) from None
         except Exception as exc:
             raise ModelError(describe_error(exc, self.profile)) from exc
-        completion.attempts = attempts
         return completion
 
     def request(

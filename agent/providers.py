@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from agent import engine
 from agent.assessment import Assessment
+from agent.grading import OnDelta
 from agent.rubrics import Question
 
 if TYPE_CHECKING:
@@ -34,9 +34,6 @@ class OfflineProvider:
         self, question: Question, answer: str, asked_probes: tuple[str, ...] = ()
     ) -> Assessment:
         return engine.assess(question, answer, asked_probes)
-
-
-OnDelta = Callable[[str, str], None]
 
 
 class StreamingProvider(Provider, Protocol):

@@ -60,7 +60,10 @@ def test_doctor_warns_when_no_mode_yields_valid_json(tmp_path):
     with FakeServer() as server:
         server.enqueue(PING, PING, *[Reply(content="sure thing")] * 4)
         report = run_doctor(llm_settings(tmp_path, llm_profile(server)))
+        assert server.pending == 0, "every structured-output mode was tried"
     assert report.ok, "usable: answers fall back to the offline engine"
+    structured = next(c for c in report.checks if c.name == "structured output")
+    assert structured.status == "warn" and report.mode == "json_schema"
     assert report.verdict.startswith("Usable with warnings")
     assert "offline engine" in report.verdict
 

@@ -53,8 +53,21 @@ def test_retry_after_is_honoured_within_a_cap(fake, question):
     slow_down = Reply(status=429, headers={"Retry-After": "0.4"})
     fake.enqueue(slow_down, good_reply(question, LATENCY_ANSWER))
     t0 = time.monotonic()
-    provider_for(fake).assess(question, LATENCY_ANSWER)
+    result = provider_for(fake).assess(question, LATENCY_ANSWER)
     assert time.monotonic() - t0 >= 0.4
+    assert len(fake.completions) == 2 and "offline-fallback" not in result.flags
+
+
+def test_retry_after_longer_than_the_cap_waits_only_the_cap(fake, question):
+    from agent.llm import MAX_RETRY_AFTER_S, LLMProvider
+
+    fake.enqueue(Reply(status=429, headers={"Retry-After": "3600"}),
+                 good_reply(question, LATENCY_ANSWER))
+    sleeps: list[float] = []
+    provider = LLMProvider(llm_profile(fake, total_timeout=60.0), sleep=sleeps.append)
+    result = provider.assess(question, LATENCY_ANSWER)
+    assert sleeps == [MAX_RETRY_AFTER_S]
+    assert len(fake.completions) == 2 and "offline-fallback" not in result.flags
 
 
 def test_persistent_500_makes_exactly_max_attempts_requests_then_falls_back(fake, question):

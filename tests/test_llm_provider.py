@@ -236,6 +236,8 @@ def test_no_followup_preview_when_the_model_will_not_probe(fake, question):
     fake.enqueue(good_reply(question, LATENCY_ANSWER, followup=None))
     deltas: list[tuple[str, str]] = []
     provider_for(fake).assess(question, LATENCY_ANSWER, on_delta=lambda f, t: deltas.append((f, t)))
+    assert fake.completions[0].body["stream"] is True
+    assert [d for d in deltas if d[0] == "feedback"], "the feedback still streams"
     assert not [d for d in deltas if d[0] == "followup"]
 
 
@@ -245,6 +247,7 @@ def test_openai_key_is_never_sent_to_another_host(fake, question, monkeypatch):
     # The SDK reads these itself when a client is built; none may reach a local server.
     monkeypatch.setenv("OPENAI_API_KEY", "sk-real-openai-key-123456")
     monkeypatch.setenv("OPENAI_ORG_ID", "org-secret")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-secret")
     env = {"OPENAI_API_KEY": "sk-real-openai-key-123456"}
     profile = build_profile("local", {"base_url": fake.base_url, "model": "m"}, env)
     fake.enqueue(good_reply(question, LATENCY_ANSWER))
@@ -254,6 +257,7 @@ def test_openai_key_is_never_sent_to_another_host(fake, question, monkeypatch):
     assert request.authorization == "Bearer not-needed"
     assert "sk-real-openai-key" not in str(request.headers)
     assert "openai-organization" not in request.headers
+    assert "openai-project" not in request.headers
 
 
 def test_profile_key_from_its_own_variable_is_sent(question):
@@ -290,6 +294,7 @@ def test_a_too_short_followup_gives_way_to_the_rubric_probe(fake, question):
         question, LATENCY_ANSWER, on_delta=lambda f, t: deltas.append((f, t))
     )
     assert result.followup == question.criterion("batching").probe
+    assert [d for d in deltas if d[0] == "feedback"], "the feedback still streams"
     assert not [d for d in deltas if d[0] == "followup"], "nothing previewed that is not said"
 
 
