@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import shutil
 import socket
 import statistics
 import subprocess
@@ -191,10 +190,11 @@ def scripted_interviews(
             on_start((time.perf_counter() - t0) * 1000)
         turns = 0
         while not result.finished:
-            state = iv.state(iid) or {}
-            question = iv.bank.get(state["current"]["question_id"])
             turns += 1
-            text = scripted_reply(question, rng) if turns < MAX_TURNS_PER_INTERVIEW else "end"
+            if turns < MAX_TURNS_PER_INTERVIEW:
+                text = scripted_reply(_current_question(iv, iid), rng)
+            else:
+                text = "end"
             t0 = time.perf_counter()
             result = iv.reply(iid, text)
             ms = (time.perf_counter() - t0) * 1000
@@ -203,13 +203,33 @@ def scripted_interviews(
             yield Turn(n, text, result, ms)
 
 
+PHASES = ("turn", "provider", "graph", "persist", "lookup")
+
+
+def phases_of(turn: Turn, provider_ms: float) -> dict[str, float]:
+    """A turn's wall time split: provider = inside the grading brain, graph = the graph run
+    without it, persist = the transcript write, lookup = the rest of Interviewer.reply."""
+    t = turn.result.timings
+    return {
+        "turn": turn.ms,
+        "provider": provider_ms,
+        "graph": t.graph_ms - provider_ms,
+        "persist": t.persist_ms,
+        "lookup": turn.ms - t.graph_ms - t.persist_ms,
+    }
+
+
+def _current_question(iv: Interviewer, interview_id: str) -> Question:
+    state = iv.state(interview_id) or {}
+    return iv.bank.get(state["current"]["question_id"])
+
+
 @contextmanager
 def _workdir(base: Path | None = None) -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="interviewer-bench-", dir=base))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+    with tempfile.TemporaryDirectory(
+        prefix="interviewer-bench-", dir=base, ignore_cleanup_errors=True
+    ) as path:
+        yield Path(path)
 
 
 # --- offline ----------------------------------------------------------------------------------
@@ -226,9 +246,7 @@ def bench_offline(
     from agent.session import Interviewer
 
     provider = TimedProvider(OfflineProvider())
-    samples: dict[str, list[float]] = {
-        k: [] for k in ("turn", "graph", "engine", "persist", "lookup")
-    }
+    samples: dict[str, list[float]] = {k: [] for k in PHASES}
     start_ms: list[float] = []
     engine_calls = 0
     with _workdir(workdir) as root:
@@ -239,12 +257,8 @@ def bench_offline(
                 engine, calls = provider.take()
                 if turn.interview < 0:
                     continue
-                timings = turn.result.timings
-                samples["turn"].append(turn.ms)
-                samples["engine"].append(engine)
-                samples["graph"].append(timings.graph_ms - engine)
-                samples["persist"].append(timings.persist_ms)
-                samples["lookup"].append(turn.ms - timings.graph_ms - timings.persist_ms)
+                for phase, ms in phases_of(turn, engine).items():
+                    samples[phase].append(ms)
                 engine_calls += calls
     return {
         "interviews": interviews,
@@ -253,7 +267,7 @@ def bench_offline(
         "start_ms": summary(start_ms),
         "phases_ms": {
             "graph": summary(samples["graph"]),
-            "engine": summary(samples["engine"]),
+            "engine": summary(samples["provider"]),
             "persistence": summary(samples["persist"]),
             "lookup": summary(samples["lookup"]),
         },
@@ -302,6 +316,15 @@ def serve_loopback(delay_s: float) -> None:
         sys.stdin.read()
 
 
+def _reap(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Wait for `proc` to exit, killing it if it has not within `timeout` seconds."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def loopback_server(delay_s: float) -> Iterator[str]:
     """The loopback OpenAI-compatible server in a process of its own, as a model server would
@@ -327,11 +350,7 @@ def loopback_server(delay_s: float) -> Iterator[str]:
         finally:
             if proc.stdin:
                 proc.stdin.close()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _reap(proc)
             if proc.stdout:
                 proc.stdout.close()
 
@@ -364,9 +383,7 @@ def _llm_interviews(
 
     llm = LLMProvider(_bench_profile(base_url).model_copy(update={"stream": stream}))
     timed = TimedProvider(llm)
-    phases: dict[str, list[float]] = {
-        k: [] for k in ("turn", "model", "graph", "persist", "lookup")
-    }
+    phases: dict[str, list[float]] = {k: [] for k in PHASES}
     totals = dict.fromkeys(("calls", "answers", "tokens", "fallbacks", "report_calls"), 0)
     settings = Settings(transcripts_dir=root / ("stream" if stream else "plain"))
     with Interviewer(settings, provider=timed, bank=bank) as iv:
@@ -385,12 +402,8 @@ def _llm_interviews(
             if turn.result.finished:
                 totals["report_calls"] += calls - answers  # beyond grading the last answer
             if calls == 1 and answers == 1:
-                t = turn.result.timings
-                phases["turn"].append(turn.ms)
-                phases["model"].append(provider_ms)
-                phases["graph"].append(t.graph_ms - provider_ms)
-                phases["persist"].append(t.persist_ms)
-                phases["lookup"].append(turn.ms - t.graph_ms - t.persist_ms)
+                for phase, ms in phases_of(turn, provider_ms).items():
+                    phases[phase].append(ms)
     llm.client.close()
     if not phases["turn"]:
         raise RuntimeError("no turn made exactly one model call")
@@ -425,7 +438,7 @@ def bench_llm(
         "overhead_ratio_no_stream": ratio(plain),
         "overhead_ms_per_turn": round(mean["turn"] - delay_ms, 2),
         "overhead_breakdown_ms": {
-            "provider_beyond_delay": round(mean["model"] - delay_ms, 2),
+            "provider_beyond_delay": round(mean["provider"] - delay_ms, 2),
             "graph": round(mean["graph"], 2),
             "persistence": round(mean["persist"], 2),
             "lookup": round(mean["lookup"], 2),
@@ -460,12 +473,13 @@ def _regrade_transcript(settings: Settings, bank: Bank, seed: int) -> str:
         )
         result = iv.start(options, interview_id="bench-regrade")
         while not result.finished:
-            state = iv.state("bench-regrade") or {}
-            question = bank.get(state["current"]["question_id"])
+            question = _current_question(iv, "bench-regrade")
             result = iv.reply("bench-regrade", question.reference_answer)
         graded = len((iv.state("bench-regrade") or {}).get("grades", []))
     if graded != REGRADE_QUESTIONS:
-        raise RuntimeError(f"the regrade transcript has {graded} graded questions, not 8")
+        raise RuntimeError(
+            f"the regrade transcript has {graded} graded questions, not {REGRADE_QUESTIONS}"
+        )
     return "bench-regrade"
 
 
@@ -503,14 +517,14 @@ def bench_regrade(
         regrade(settings, iid, "bench", provider=llm, bank=bank, workers=1)
         serial = time.perf_counter() - t0
         llm.client.close()
-    one = statistics.median(single)
+    one, together = statistics.median(single), statistics.median(concurrent)
     return {
         "questions": REGRADE_QUESTIONS,
         "server_delay_ms": delay_ms,
         "single_call_s": round(one, 3),
-        "concurrent_s": round(statistics.median(concurrent), 3),
+        "concurrent_s": round(together, 3),
         "serial_s": round(serial, 3),
-        "concurrent_over_single": round(statistics.median(concurrent) / one, 3),
+        "concurrent_over_single": round(together / one, 3),
         "serial_over_single": round(serial / one, 3),
         "note": (
             f"single call and concurrent regrade: medians of {repeats} runs after a warm-up "
@@ -580,11 +594,7 @@ def _server_ready_s(env: dict[str, str], timeout: float = 60.0) -> float:
         raise RuntimeError(f"streamlit did not serve the page within {timeout:.0f} s")
     finally:
         proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _reap(proc)
 
 
 _APPTEST = """
