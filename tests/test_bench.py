@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from agent import bench
 from agent.config import Settings
-from agent.session import Interviewer
+from agent.session import Interviewer, Timings, TurnResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def test_verdict_compares_each_target():
 
 
 def _scripted_texts(tmp_path: Path, bank, seed: int) -> list[tuple[int, str, bool]]:
-    settings = Settings(transcripts_dir=tmp_path / f"t{seed}-{random.random()}")
+    settings = Settings(transcripts_dir=Path(tempfile.mkdtemp(dir=tmp_path)) / "transcripts")
     with Interviewer(settings, bank=bank) as iv:
         return [
             (turn.interview, turn.text, turn.result.finished)
@@ -88,6 +88,28 @@ def test_timed_provider_passes_streaming_through_and_counts():
     assert calls == [print]
     elapsed, n = timed.take()
     assert n == 1 and elapsed >= 0 and timed.take() == (0.0, 0)
+
+
+def test_timed_provider_counts_a_call_that_raises():
+    class Failing:
+        brain, model = "llm", "m"
+
+        def assess(self, question, answer, asked_probes=()):
+            raise TimeoutError("no reply")
+
+    timed = bench.TimedProvider(Failing())
+    assert timed.streams is False
+    with pytest.raises(TimeoutError):
+        timed.assess("q", "a")
+    assert timed.take()[1] == 1
+
+
+def test_a_turns_phases_add_up_to_its_wall_time():
+    result = TurnResult("i", [], False, None, timings=Timings(graph_ms=7.0, persist_ms=2.0))
+    phases = bench.phases_of(bench.Turn(0, "an answer", result, ms=10.0), provider_ms=5.0)
+    assert set(phases) == set(bench.PHASES)
+    assert phases == {"turn": 10.0, "provider": 5.0, "graph": 2.0, "persist": 2.0, "lookup": 1.0}
+    assert phases["turn"] == sum(v for k, v in phases.items() if k != "turn")
 
 
 @pytest.fixture(scope="module")
@@ -159,5 +181,8 @@ def test_bench_table_names_each_figure_and_target():
     }
     result["verdict"] = bench.verdict(result)
     table = bench.format_table(result)
-    assert "offline turn ms p50/p95/p99 (n=2)" in table and "p95 <= 20" in table
-    assert "not available: no server" in table
+    assert "offline turn ms p50/p95/p99 (n=2)" in table and "p95 <= 20  met" in table
+    assert "  graph ms p50/p95/p99" in table and "1.0/2.0/2.0" in table
+    (llm_row,) = [line for line in table.splitlines() if line.startswith("llm ")]
+    assert "n/a" in llm_row and "not available: no server" in llm_row
+    assert "regrade" not in table and "startup" not in table  # unmeasured sections: no rows

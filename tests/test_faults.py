@@ -64,8 +64,12 @@ def _wait_for(predicate, what: str, timeout: float = 60.0, proc: subprocess.Pope
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _candidate_turns(transcript: Transcript) -> list[str]:
+    return [t.text for t in transcript.turns if t.role == "candidate"]
+
+
 def _candidate_texts(store: TranscriptStore, interview_id: str) -> list[str]:
-    return [t.text for t in store.load(interview_id).turns if t.role == "candidate"]
+    return _candidate_turns(store.load(interview_id))
 
 
 def _only_transcript(transcripts: Path) -> str | None:
@@ -260,7 +264,7 @@ def _assert_separate_and_complete(store: TranscriptStore, ids: dict[str, str]) -
     for tag, iid in ids.items():
         transcript = store.load(iid)
         assert transcript.status == "finished" and transcript.report is not None
-        texts = [t.text for t in transcript.turns if t.role == "candidate"]
+        texts = _candidate_turns(transcript)
         assert texts and all(t.startswith(f"{tag} answer") or t == "end" for t in texts)
         assert [t.text for t in transcript.turns].count(texts[0]) == 1
 
@@ -281,6 +285,9 @@ def _run_threads(target_for, tags) -> dict[str, str]:
         t.join(timeout=120)
     if errors:
         raise errors[0]
+    stuck = [t.name for t in threads if t.is_alive()]
+    assert not stuck, f"threads still running after 120 s: {stuck}"
+    assert set(out) == set(tags)  # every interview got as far as its transcript id
     return out
 
 
@@ -396,7 +403,9 @@ def test_unreadable_files_are_listed_and_the_others_still_load(settings, bank, c
     out = capsys.readouterr().out
     assert iid in out
     for name in broken:
-        assert f"{name}" in out and "unreadable" in out
+        assert f"unreadable: {name}.json" in out, name
+    readable = [line for line in out.splitlines() if line.startswith((iid, "odd-settings"))]
+    assert len(readable) == 2 and not any("unreadable" in line for line in readable), readable
     assert cli.main(["show", "odd-settings"]) == 0
     capsys.readouterr()
     for name in broken:
@@ -491,5 +500,5 @@ def test_cli_warns_when_a_save_fails_and_still_finishes(tmp_path, monkeypatch, c
     iid = Path(out.strip().splitlines()[-1].removeprefix("Transcript: ")).stem
     transcript = TranscriptStore(folder).load(iid)
     assert transcript.status == "finished"
-    assert [t.text for t in transcript.turns if t.role == "candidate"][:2] == ANSWERS[:2]
+    assert _candidate_turns(transcript)[:2] == ANSWERS[:2]
     assert Transcript.model_validate_json((folder / f"{iid}.json").read_text()) == transcript

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from agent import engine, text
@@ -44,19 +44,29 @@ _surrogate_free_text = st.text(max_size=400)
 _rubric_like = st.lists(
     st.sampled_from(_vocabulary() + _GLUE), max_size=120
 ).map(" ".join)
-_SENTENCES = sorted(
-    {s.strip() for q in BANK.questions for s in q.reference_answer.split(". ") if s.strip()}
-)
-# Whole sentences of reference answers, some negated or cut, so the top of the scale is reached.
-_reference_like = st.lists(
-    st.tuples(
-        st.sampled_from(["", "", "It is not true that ", "We never ", "- ", "1. "]),
-        st.sampled_from(_SENTENCES),
-        st.sampled_from([". ", ".\n", "; ", " because it is cheaper. ", ""]),
-    ).map("".join),
-    min_size=1,
-    max_size=8,
-).map("".join)
+
+
+def _sentences(*questions: Question) -> list[str]:
+    return sorted(
+        {s.strip() for q in questions for s in q.reference_answer.split(". ") if s.strip()}
+    )
+
+
+def _made_of(sentences: list[str]) -> st.SearchStrategy[str]:
+    """Whole sentences, some negated or cut, strung together."""
+    return st.lists(
+        st.tuples(
+            st.sampled_from(["", "", "It is not true that ", "We never ", "- ", "1. "]),
+            st.sampled_from(sentences),
+            st.sampled_from([". ", ".\n", "; ", " because it is cheaper. ", ""]),
+        ).map("".join),
+        min_size=1,
+        max_size=8,
+    ).map("".join)
+
+
+# Sentences of any reference answer: text on topic for some question, rarely for the one asked.
+_reference_like = _made_of(_sentences(*BANK.questions))
 _mixed = st.lists(
     st.one_of(_rubric_like, _reference_like, _surrogate_free_text), max_size=4
 ).map("\n".join)
@@ -92,10 +102,35 @@ def test_grading_any_text_on_every_seed_question_stays_on_scale(answer, probed):
         _check(question, answer, asked)
 
 
+# A question with any text, or with sentences of its own reference answer, so the top of the
+# scale and an answer with nothing left to probe are reached too.
+QUESTION_AND_ANSWER = st.sampled_from(BANK.questions).flatmap(
+    lambda q: st.tuples(st.just(q), ANSWERS | _made_of(_sentences(q)))
+)
+
+
 @BOUNDED
-@given(question=st.sampled_from(BANK.questions), answer=ANSWERS)
-def test_grading_any_text_on_any_bank_question_stays_on_scale(question, answer):
-    _check(question, answer, ())
+@given(question_and_answer=QUESTION_AND_ANSWER)
+def test_grading_any_text_on_any_bank_question_stays_on_scale(question_and_answer):
+    _check(*question_and_answer, ())
+
+
+@pytest.mark.parametrize(
+    "reached",
+    [
+        lambda a: a.score == 100.0,
+        lambda a: a.score == 0.0,
+        lambda a: 0 < a.score < 100 and any(c.evidence for c in a.criteria),
+        lambda a: a.followup_criterion is None,
+    ],
+    ids=["full-marks", "no-credit", "partial-with-evidence", "nothing-to-probe"],
+)
+def test_the_grading_strategy_reaches_each_kind_of_grade(reached):
+    find(
+        QUESTION_AND_ANSWER,
+        lambda qa: reached(engine.assess(*qa, ())),
+        settings=settings(max_examples=500, deadline=None, database=None),
+    )
 
 
 def test_the_seed_questions_are_in_the_bank():
