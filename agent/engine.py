@@ -267,7 +267,8 @@ def _grade_criterion(
     return grade, dismissed
 
 
-def _weighted(question: Question, grades: list[CriterionGrade]) -> float:
+def weighted_score(question: Question, grades: list[CriterionGrade]) -> float:
+    """The overall 0-100 score: criterion levels weighted by the rubric (both brains use it)."""
     total = sum(c.weight for c in question.criteria)
     got = sum(
         c.weight * g.score / g.max_score for c, g in zip(question.criteria, grades, strict=True)
@@ -276,9 +277,9 @@ def _weighted(question: Question, grades: list[CriterionGrade]) -> float:
 
 
 # Caps on the overall score for answers that must never pass as more than weak.
-_CAP_INJECTION = 10.0
-_CAP_KEYWORD_LIST = 12.0
-_CAP_OFF_TOPIC = 10.0
+CAP_INJECTION = 10.0
+CAP_KEYWORD_LIST = 12.0
+CAP_OFF_TOPIC = 10.0
 _OFF_TOPIC_RATIO = 0.12
 
 
@@ -306,18 +307,18 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
         flags.append("misconception")
     graded = [_grade_criterion(c, sents, cap, wrong.get(c.id, set())) for c in question.criteria]
     grades = [grade for grade, _ in graded]
-    score = _weighted(question, grades)
+    score = weighted_score(question, grades)
 
     on_topic = _on_topic_ratio(question, sents) if sents else 0.0
     if sents and "non-answer" not in flags and on_topic < _OFF_TOPIC_RATIO:
         flags.append("off-topic")
-        score = min(score, _CAP_OFF_TOPIC)
+        score = min(score, CAP_OFF_TOPIC)
     elif sents and not any(g.score for g in grades) and on_topic < 2 * _OFF_TOPIC_RATIO:
         flags.append("off-topic")
     if keyword_list:
-        score = min(score, _CAP_KEYWORD_LIST)
+        score = min(score, CAP_KEYWORD_LIST)
     if spans:
-        score = min(score, _CAP_INJECTION)
+        score = min(score, CAP_INJECTION)
     if any(
         dismissed and c.weight >= 2
         for c, (_, dismissed) in zip(question.criteria, graded, strict=True)

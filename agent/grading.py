@@ -18,13 +18,10 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.assessment import Assessment, CriterionGrade, Flag
-from agent.engine import _CAP_INJECTION, _CAP_OFF_TOPIC, _weighted, feedback_text
+from agent.engine import CAP_INJECTION, CAP_OFF_TOPIC, feedback_text, weighted_score
 from agent.rubrics import MAX_LEVEL, Question
 from agent.screen import injection_spans
 
-# The offline engine's caps: such answers never pass as more than weak.
-INJECTION_CAP = _CAP_INJECTION
-OFF_TOPIC_CAP = _CAP_OFF_TOPIC
 MAX_QUOTES = 4
 MIN_FOLLOWUP_WORDS = 4  # shorter "questions" from a weak model give way to the rubric's probe
 OnDelta = Callable[[str, str], None]  # (field, text): "feedback" or "followup" as it streams
@@ -156,8 +153,17 @@ def partial_fields(buffer: str) -> dict:
 
 # --- checking it -------------------------------------------------------------------------------
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                         "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u00a0": " ",
+    }
+)
 _ELLIPSIS = re.compile(r"\.\.\.|\u2026")
 
 
@@ -200,7 +206,7 @@ def _verified(quotes: list[str], answer_norm: str, blocked: list[str]) -> list[s
 def overall(question: Question, grades: list[CriterionGrade]) -> float:
     """0-100 from the criterion weights, as the offline engine weighs them; the model's own
     total is never used."""
-    return round(_weighted(question, grades), 1)
+    return round(weighted_score(question, grades), 1)
 
 
 def to_assessment(
@@ -235,10 +241,10 @@ def to_assessment(
     flags: list[Flag] = []
     if blocked:
         flags.append("injection")
-        score = min(score, INJECTION_CAP)
+        score = min(score, CAP_INJECTION)
     if reply.off_topic:
         flags.append("off-topic")
-        score = min(score, OFF_TOPIC_CAP)
+        score = min(score, CAP_OFF_TOPIC)
     target, text = _followup(question, asked_probes, reply)
     feedback = " ".join(reply.feedback.split())[:800]
     return Assessment(
