@@ -8,8 +8,6 @@ beside the transcripts but out of the way of `interviewer list`, which reads eve
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -23,7 +21,14 @@ from agent.config import Settings
 from agent.providers import Provider, make_provider
 from agent.resume import deep_dives
 from agent.rubrics import Bank, Question, load_bank
-from agent.transcripts import Grade, Transcript, TranscriptError, TranscriptStore, check_id
+from agent.transcripts import (
+    Grade,
+    Transcript,
+    TranscriptError,
+    TranscriptStore,
+    check_id,
+    write_atomic,
+)
 
 REGRADE_SCHEMA_VERSION = 1
 MAX_WORKERS = 8
@@ -66,8 +71,9 @@ class Regrade(BaseModel):
 
 def _questions_for(transcript: Transcript, bank: Bank) -> dict[str, Question]:
     """Rubrics for the interview's questions: the bank's, plus resume deep-dives rebuilt."""
-    found = {g.question_id: bank.get(g.question_id) for g in transcript.grades
-             if g.question_id in bank}
+    found = {
+        g.question_id: bank.get(g.question_id) for g in transcript.grades if g.question_id in bank
+    }
     resume = transcript.settings.get("resume") or []
     if resume and len(found) < len(transcript.grades):
         found.update({q.id: q for q in deep_dives(list(resume)) if q.id not in found})
@@ -148,15 +154,7 @@ def save_regrade(settings: Settings, result: Regrade) -> Path:
     """Write the regrade atomically (temp file, then rename)."""
     path = regrade_path(settings, result.interview_id, result.profile)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".regrade.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(result.model_dump_json(indent=2))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, result.model_dump_json(indent=2))
     except OSError as exc:
         reason = exc.strerror or exc
         raise TranscriptError(f"could not save the regrade to {path}: {reason}") from None

@@ -96,6 +96,22 @@ class Transcript(_Model):
         return report
 
 
+def write_atomic(path: Path, data: str) -> None:
+    """Write `data` to `path` via a synced temp file and a rename, so a crash never leaves a
+    half-written file. Raises OSError."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 @dataclass(frozen=True)
 class Listing:
     """One file in the transcripts folder: readable with a summary, or not with the reason."""
@@ -131,19 +147,7 @@ class TranscriptStore:
         except ValueError as exc:  # e.g. text that cannot be encoded as UTF-8
             raise TranscriptError(f"could not save transcript {transcript.id}: {exc}") from None
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{transcript.id}.", suffix=".tmp", dir=self.directory
-            )
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomic(path, data)
         except OSError as exc:
             raise TranscriptError(
                 f"could not save transcript {transcript.id} to {self.directory}: "
