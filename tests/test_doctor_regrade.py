@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from agent.profiles import Profile
 from agent.regrade import format_regrade, regrade, regrade_path, save_regrade
 from agent.session import Interviewer, interview_settings
 from tests.fake_llm import LATENCY_ANSWER, llm_profile, llm_settings
+from tests.servers import free_port
 
 PING = Reply(content="ready")
 PROBE_JSON = Reply(content='{"status": "ok", "count": 3}')
@@ -69,10 +69,8 @@ def test_doctor_warns_when_no_mode_yields_valid_json(tmp_path):
 
 
 def test_doctor_fails_clearly_when_the_server_is_down(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    profile = Profile(name="down", base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout=2)
+    down = f"http://127.0.0.1:{free_port()}/v1"
+    profile = Profile(name="down", base_url=down, model="m", timeout=2)
     report = run_doctor(llm_settings(tmp_path, profile))
     assert not report.ok
     assert report.verdict.startswith("Not ready: reachable: cannot connect to")

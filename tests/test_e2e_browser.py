@@ -7,15 +7,14 @@ Screenshots of every step go to test-artifacts/ (git-ignored).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, wait_for_http
 
 pytestmark = pytest.mark.browser
 
@@ -43,26 +42,6 @@ ANSWER_2 = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"streamlit did not start within 60 s:\n{log.read_text()}")
-
-
 @pytest.fixture
 def app_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     """`streamlit run ui/app.py` with transcripts under tmp_path; yields (URL, folder, log)."""
@@ -77,7 +56,7 @@ def app_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     for name in ("INTERVIEWER_PROFILE", "INTERVIEWER_RUBRICS_DIR", "INTERVIEWER_CHECKPOINT_DB",
                  "OPENAI_API_KEY", "OPENAI_BASE_URL"):
         env.pop(name, None)
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "streamlit.log"
     with log.open("w", encoding="utf-8") as out:
         proc = subprocess.Popen(
@@ -88,7 +67,7 @@ def app_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_until_serving(url, proc, log)
+            wait_for_http(f"{url}/_stcore/health", proc, log, "streamlit", 60)
             yield url, transcripts, log
         finally:
             proc.terminate()

@@ -6,7 +6,6 @@ loopback server, then asserts how many requests were made and what the transcrip
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -24,6 +23,7 @@ from tests.fake_llm import (
     llm_settings,
     provider_for,
 )
+from tests.servers import free_port
 
 __all__ = ["fake"]
 
@@ -31,12 +31,6 @@ __all__ = ["fake"]
 @pytest.fixture
 def question(bank):
     return bank.get("seed-inference-latency")
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- the provider alone ------------------------------------------------------------------------
@@ -130,7 +124,7 @@ def test_unreachable_server_falls_back_with_a_clear_reason(question, bank):
     from agent.profiles import Profile
 
     profile = Profile(
-        name="down", base_url=f"http://127.0.0.1:{_closed_port()}/v1", model="m",
+        name="down", base_url=f"http://127.0.0.1:{free_port()}/v1", model="m",
         backoff=0.0, max_attempts=2,
     )
     result = LLMProvider(profile).assess(question, LATENCY_ANSWER)
@@ -207,7 +201,7 @@ def test_interview_survives_an_unreachable_server(tmp_path, bank):
     from agent.profiles import Profile
 
     profile = Profile(
-        name="down", base_url=f"http://127.0.0.1:{_closed_port()}/v1", model="m",
+        name="down", base_url=f"http://127.0.0.1:{free_port()}/v1", model="m",
         backoff=0.0, max_attempts=2,
     )
     with Interviewer(llm_settings(tmp_path, profile), bank=bank) as iv:

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +23,7 @@ from agent.profiles import Profile
 from agent.session import Interviewer, interview_settings
 from agent.transcripts import TranscriptStore
 from tests.fake_llm import LATENCY_ANSWER, llm_settings
+from tests.servers import free_port, wait_for_http
 
 pytestmark = [
     pytest.mark.local_model,
@@ -49,30 +47,10 @@ def _gguf() -> Path:
     return found[0]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until_up(proc: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"llama_cpp.server did not start in {STARTUP_S} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory) -> Iterator[str]:
     """llama_cpp.server on a free loopback port, started for this module and stopped after."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     command = [
         sys.executable, "-m", "llama_cpp.server",
@@ -84,7 +62,7 @@ def server_url(tmp_path_factory) -> Iterator[str]:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        _wait_until_up(proc, url, log)
+        wait_for_http(f"{url}/models", proc, log, "llama_cpp.server", STARTUP_S)
         yield url
     finally:
         proc.terminate()
