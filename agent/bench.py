@@ -171,8 +171,14 @@ def scripted_interviews(
     questions: int = QUESTIONS_PER_INTERVIEW,
     on_start: Callable[[float], None] = lambda ms: None,
 ) -> Iterator[Turn]:
-    """Run a warm-up and then `interviews` scripted interviews, yielding every reply."""
+    """Run a warm-up and then `interviews` scripted interviews, yielding every reply.
+
+    Replies are listened to as a front end listens (complete messages and a model's deltas), so
+    a model streams when its profile says so, as it would for a person."""
     from agent.session import interview_settings
+
+    heard: list[str] = []
+    listen = {"on_text": heard.append, "on_delta": heard.append}
 
     for n in range(-1, interviews):
         rng = random.Random(seed * 1000 + n)
@@ -185,7 +191,7 @@ def scripted_interviews(
         )
         iid = f"bench-{n + 1:04d}"
         t0 = time.perf_counter()
-        result = iv.start(options, interview_id=iid)
+        result = iv.start(options, interview_id=iid, **listen)
         if n >= 0:
             on_start((time.perf_counter() - t0) * 1000)
         turns = 0
@@ -196,7 +202,8 @@ def scripted_interviews(
             else:
                 text = "end"
             t0 = time.perf_counter()
-            result = iv.reply(iid, text)
+            result = iv.reply(iid, text, **listen)
+            heard.clear()
             ms = (time.perf_counter() - t0) * 1000
             if result.save_error:
                 raise RuntimeError(f"bench transcript write failed: {result.save_error}")

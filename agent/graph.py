@@ -12,7 +12,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
 from agent import nodes
-from agent.nodes import Deps
+from agent.nodes import Deps, Listeners
 from agent.providers import Provider
 from agent.rubrics import Bank
 from agent.state import InterviewState
@@ -21,7 +21,7 @@ from agent.state import InterviewState
 def build_graph(provider: Provider, bank: Bank, checkpointer: BaseCheckpointSaver):
     """A fresh compiled graph: plan -> ask -> await -> assess -> probe / hint / next -> report."""
     deps = Deps(provider=provider, bank=bank)
-    g = StateGraph(InterviewState)
+    g = StateGraph(InterviewState, context_schema=Listeners)
     g.add_node("plan_interview", partial(nodes.plan_interview, deps=deps))
     g.add_node("ask_question", partial(nodes.ask_question, deps=deps))
     g.add_node("await_answer", nodes.await_answer)

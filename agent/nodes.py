@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from langgraph.config import get_stream_writer
+from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
 from agent.planner import select_questions
@@ -24,6 +25,23 @@ class Deps:
 
     provider: Provider
     bank: Bank
+
+
+@dataclass(frozen=True)
+class Listeners:
+    """Who hears the interviewer speak during one graph run (LangGraph's run context, never
+    checkpointed): `on_text` each complete message, `on_delta` the pieces of a message a model
+    is still writing. They are called from the node itself, as it runs."""
+
+    on_text: Callable[[str], None] | None = None
+    on_delta: Callable[[str], None] | None = None
+
+
+def _listeners() -> Listeners | None:
+    try:
+        return get_runtime(Listeners).context
+    except RuntimeError:  # not running inside a graph call
+        return None
 
 
 INJECTION_NOTICE = "I'll only grade what you say about the question itself. "
@@ -71,11 +89,10 @@ def question_of(state: InterviewState, deps: Deps, question_id: str) -> Question
 
 
 def _emit(text: str) -> None:
-    """Stream an interviewer message that did not come from a model as one chunk."""
-    try:
-        get_stream_writer()({"interviewer": text})
-    except RuntimeError:  # not running inside a streaming graph call
-        pass
+    """Say a complete interviewer message to whoever listens to this run."""
+    listeners = _listeners()
+    if listeners and listeners.on_text:
+        listeners.on_text(text)
 
 
 # --- nodes -------------------------------------------------------------------------------------
@@ -174,10 +191,10 @@ def _preview(state: InterviewState, answer: str):
         wanted, prefix = "feedback", "Feedback: "
     else:
         return None
-    try:
-        writer = get_stream_writer()
-    except RuntimeError:  # not running inside a streaming graph call
+    listeners = _listeners()
+    if not listeners or not listeners.on_delta:
         return None
+    emit_delta = listeners.on_delta
     started = False
 
     def on_delta(field: str, text: str) -> None:
@@ -186,7 +203,7 @@ def _preview(state: InterviewState, answer: str):
             return
         if not started:
             started, text = True, prefix + text
-        writer({"interviewer_delta": text})
+        emit_delta(text)
 
     return on_delta
 

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 
 from agent.config import Settings
 from agent.graph import build_graph, sqlite_checkpointer
+from agent.nodes import Listeners
 from agent.providers import Provider, make_provider
 from agent.resume import clean_bullets, deep_dives
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, Bank, Question, load_bank
@@ -131,7 +132,10 @@ class Interviewer:
 
     @staticmethod
     def _config(interview_id: str) -> dict:
-        return {"configurable": {"thread_id": interview_id}}
+        # LangGraph saves checkpoints on a thread pool it starts for every run, with as many
+        # threads as it finds work for; starting them costs more than the saves. Two suffice:
+        # nodes run one at a time on the calling thread, and each save waits only on earlier ones.
+        return {"configurable": {"thread_id": interview_id}, "max_concurrency": 2}
 
     def start(
         self,
@@ -175,15 +179,15 @@ class Interviewer:
         check_id(interview_id)
         if not isinstance(text, str):
             raise InterviewError("an answer must be text")
-        state = self.state(interview_id)
-        if state is None:
+        snapshot = self.graph.get_state(self._config(interview_id))
+        if not snapshot.values:
             raise InterviewError(f"no interview with id {interview_id}")
-        if state.get("status") == "finished":
+        if snapshot.values.get("status") == "finished":
             raise InterviewError(f"interview {interview_id} has finished")
         # Lone surrogates (undecodable bytes smuggled into a str) cannot be written as UTF-8:
         # replace them, or every later transcript save of this interview would fail.
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        earlier = self._finish_cut_short(interview_id, on_text, on_delta)
+        earlier = self._finish_cut_short(interview_id, on_text, on_delta, snapshot)
         if earlier is not None and earlier.finished:
             return earlier
         result = self._run(interview_id, Command(resume=text), on_text, on_delta)
@@ -217,7 +221,11 @@ class Interviewer:
         )
 
     def _finish_cut_short(
-        self, interview_id: str, on_text: OnText | None, on_delta: OnText | None
+        self,
+        interview_id: str,
+        on_text: OnText | None,
+        on_delta: OnText | None,
+        snapshot: StateSnapshot | None = None,
     ) -> TurnResult | None:
         """Run on to the next wait when the last run was cut short (a crash); the answer it was
         handling is already in the checkpoint. None when nothing was cut short.
@@ -225,9 +233,9 @@ class Interviewer:
         Cut short means the checkpoint holds anything but a plain wait for the candidate: a
         node still to run, writes of a step that never completed, or an answer handed over to
         the waiting node that it did not finish taking (which the next resume would otherwise
-        take instead of the new answer)."""
+        take instead of the new answer). `snapshot` is the interview's state if already read."""
         config = self._config(interview_id)
-        snapshot = self.graph.get_state(config)
+        snapshot = snapshot or self.graph.get_state(config)
         if not snapshot.values or snapshot.values.get("status") == "finished":
             return None
         if any(task.interrupts for task in snapshot.tasks):
@@ -264,28 +272,28 @@ class Interviewer:
         on_text: OnText | None,
         on_delta: OnText | None = None,
     ) -> TurnResult:
-        """Run the graph to its next wait, forwarding what it streams.
+        """Run the graph to its next wait; its nodes tell `on_text` and `on_delta` what the
+        interviewer says as they say it.
 
-        The graph streams `{"interviewer": text}` for every complete interviewer message and,
-        while a model writes one, `{"interviewer_delta": piece}` chunks. Deltas preview the next
-        complete message: show them as they come, then let the complete message replace the
-        preview (it is equal to it, or supersedes it when the model's reply was not used).
+        `on_text` gets every complete interviewer message; `on_delta`, while a model writes one,
+        the pieces written so far. Deltas preview the next complete message: show them as they
+        come, then let the complete message replace the preview (it is equal to it, or supersedes
+        it when the model's reply was not used). Without `on_delta` a model is not asked to
+        stream at all.
+
+        Only state values are streamed from the graph: streaming custom events as well would
+        make LangGraph run every node on a worker thread of a pool it starts for each run.
         """
         config = self._config(interview_id)
+        listeners = Listeners(on_text=on_text, on_delta=on_delta)
         before: int | None = None  # messages before this run: the first values chunk is that state
         timings = Timings()
         t0 = time.perf_counter()
         values: InterviewState | None = None
-        for mode, chunk in self.graph.stream(graph_input, config, stream_mode=["custom", "values"]):
-            if mode == "custom" and isinstance(chunk, dict):
-                if on_text and "interviewer" in chunk:
-                    on_text(chunk["interviewer"])
-                elif on_delta and "interviewer_delta" in chunk:
-                    on_delta(chunk["interviewer_delta"])
-            elif mode == "values":
-                if before is None:
-                    before = len(chunk.get("messages", []))
-                values = chunk
+        chunks = self.graph.stream(graph_input, config, context=listeners, stream_mode="values")
+        for values in chunks:
+            if before is None:
+                before = len(values.get("messages", []))
         timings.graph_ms = (time.perf_counter() - t0) * 1000
         values = values or self.state(interview_id) or {}
         new = [m for m in values.get("messages", [])[before or 0 :] if m["role"] == "interviewer"]
