@@ -45,6 +45,7 @@ QUESTIONS_PER_INTERVIEW = 3
 MAX_TURNS_PER_INTERVIEW = 40
 LLM_INTERVIEWS = 10  # at most; each answer waits for the server's delay
 LLM_DELAY_MS = 200.0
+FIRST_PIECE_SHARE = 0.25  # of the server's time before a streamed reply's first piece
 REGRADE_QUESTIONS = 8
 CHARS_PER_TOKEN = 4  # the usual estimate for English text with OpenAI tokenizers
 
@@ -296,8 +297,10 @@ def _tokens(text: str) -> int:
 
 
 def _responder(delay_s: float) -> Callable[[Recorded], Reply]:
-    """Plausible grades for any request, the whole reply after `delay_s` (streamed replies as
-    one burst of chunks), with usage counted from what was actually sent and returned."""
+    """Plausible grades for any request, each taking the server `delay_s` in all, as a model's
+    generation would: a streamed reply's first piece after FIRST_PIECE_SHARE of it and the rest
+    paced evenly to the end, an unstreamed one whole at the end. Usage is counted from what was
+    actually sent and returned."""
     from agent.fakeserver import Reply, echo_grader
 
     grader = echo_grader()
@@ -306,7 +309,8 @@ def _responder(delay_s: float) -> Callable[[Recorded], Reply]:
         content = grader(request).content or ""
         return Reply(
             content=content,
-            delay=delay_s,
+            delay=delay_s * FIRST_PIECE_SHARE,
+            duration=delay_s,
             prompt_tokens=_tokens(request.text),
             completion_tokens=_tokens(content),
         )

@@ -35,6 +35,11 @@ class Reply:
     `content` is the assistant message; `status` other than 200 sends an OpenAI-style error with
     `error`; `body` sends raw bytes instead (malformed JSON); `delay` waits before answering (a
     timeout when longer than the client's); `chunk_delay` paces streamed chunks.
+
+    `duration`, when set, is the whole reply's time from the request's arrival, the server's own
+    work included, as a model's generation time would be: a streamed reply's first chunk comes
+    after `delay` and the rest at even intervals, the last at `duration`; an unstreamed reply
+    comes whole at `duration`.
     """
 
     content: str | None = None
@@ -43,6 +48,7 @@ class Reply:
     body: str | None = None
     delay: float = 0.0
     chunk_delay: float = 0.0
+    duration: float | None = None
     headers: dict[str, str] = field(default_factory=dict)
     prompt_tokens: int = 50
     completion_tokens: int | None = None
@@ -163,6 +169,10 @@ class FakeServer:
         """Wait, unless the server is closing; False when it is."""
         return not self._closing.wait(seconds) if seconds > 0 else True
 
+    def _sleep_until(self, deadline: float) -> bool:
+        """Wait until `deadline` (monotonic), unless the server is closing; False when it is."""
+        return self._sleep(deadline - time.monotonic())
+
 
 def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(_Handler):
@@ -193,6 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, _error("not found", "not_found_error"))
 
     def do_POST(self) -> None:
+        self.arrived = time.monotonic()
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length)
         try:
@@ -216,18 +227,23 @@ class _Handler(BaseHTTPRequestHandler):
     # --- replies ---------------------------------------------------------------------------
 
     def _answer(self, body: dict, reply: Reply) -> None:
-        if not self.fake._sleep(reply.delay):
+        streamed = bool(body.get("stream")) and reply.status == 200 and reply.body is None
+        if reply.body is not None:
+            status, data = reply.status, reply.body.encode()
+        elif reply.status != 200:
+            payload = _error(reply.error or f"error {reply.status}", "server_error")
+            status, data = reply.status, json.dumps(payload).encode()
+        else:
+            status, data = 200, json.dumps(_completion(body, reply)).encode()
+        # A whole reply is ready before the wait, so a paced one lands at its duration exactly.
+        wait = reply.delay if streamed or reply.duration is None else reply.duration
+        if not self.fake._sleep_until(self.arrived + wait):
             return
         try:
-            if reply.body is not None:
-                self._raw(reply.status, reply.body.encode(), "application/json", reply.headers)
-            elif reply.status != 200:
-                payload = _error(reply.error or f"error {reply.status}", "server_error")
-                self._json(reply.status, payload, reply.headers)
-            elif body.get("stream"):
+            if streamed:
                 self._stream(body, reply)
             else:
-                self._json(200, _completion(body, reply), reply.headers)
+                self._raw(status, data, "application/json", reply.headers)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
             pass
 
@@ -244,8 +260,11 @@ class _Handler(BaseHTTPRequestHandler):
 
         pieces = [{"role": "assistant", "content": ""}]
         pieces += [{"content": p} for p in _pieces(reply.content or "")]
+        first, step = self.arrived + reply.delay, reply.chunk_delay
+        if reply.duration is not None:  # the last piece at the duration, the others evenly before
+            step = (reply.duration - reply.delay) / max(len(pieces) - 1, 1)
         for i, delta in enumerate(pieces):
-            if i and not self.fake._sleep(reply.chunk_delay):
+            if not self.fake._sleep_until(first + i * step):
                 return
             event([{"index": 0, "delta": delta, "finish_reason": None}])
         event([{"index": 0, "delta": {}, "finish_reason": "stop"}])
