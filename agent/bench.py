@@ -216,7 +216,8 @@ PHASES = ("turn", "provider", "graph", "persist", "lookup")
 
 def phases_of(turn: Turn, provider_ms: float) -> dict[str, float]:
     """A turn's wall time split: provider = inside the grading brain, graph = the graph run
-    without it, persist = the transcript write, lookup = the rest of Interviewer.reply."""
+    without it, persist = syncing checkpoints and writing the transcript, lookup = the rest of
+    Interviewer.reply."""
     t = turn.result.timings
     return {
         "turn": turn.ms,
@@ -282,8 +283,9 @@ def bench_offline(
         "phases_note": (
             "a turn is one Interviewer.reply call; graph = the LangGraph run incl. SQLite "
             "checkpoint writes, minus engine; engine = time inside the rubric engine; "
-            "persistence = the transcript write (temp file, fsync, rename); lookup = checkpoint "
-            "reads in Interviewer.reply outside the graph run"
+            "persistence = syncing the checkpoint log to disk, then the transcript write (temp "
+            "file, fsync, rename); lookup = checkpoint reads in Interviewer.reply outside the "
+            "graph run"
         ),
         "engine_calls_per_turn": round(engine_calls / max(len(samples["turn"]), 1), 3),
     }

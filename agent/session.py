@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from langgraph.types import Command, StateSnapshot
 
 from agent.config import Settings
-from agent.graph import build_graph, sqlite_checkpointer
+from agent.graph import build_graph, sqlite_checkpointer, sync_checkpoints
 from agent.nodes import Listeners
 from agent.providers import Provider, make_provider
 from agent.resume import clean_bullets, deep_dives
@@ -298,11 +298,16 @@ class Interviewer:
         values = values or self.state(interview_id) or {}
         new = [m for m in values.get("messages", [])[before or 0 :] if m["role"] == "interviewer"]
         t1 = time.perf_counter()
-        path, error = None, None
+        path, errors = None, []
+        try:
+            sync_checkpoints(self.settings.checkpoints)
+        except OSError as exc:  # the state is committed still; only a power cut could lose it now
+            errors.append(f"could not flush the interview state to disk: {exc.strerror or exc}")
         try:
             path = str(self.save(interview_id, values))
         except TranscriptError as exc:
-            error = str(exc)
+            errors.insert(0, str(exc))
+        error = "; ".join(errors) or None
         timings.persist_ms = (time.perf_counter() - t1) * 1000
         return TurnResult(
             interview_id=interview_id,

@@ -455,6 +455,50 @@ def test_disk_full_keeps_the_saved_transcript_and_the_checkpointed_state(
     assert _candidate_texts(TranscriptStore(folder), iid) == ANSWERS[:3]
 
 
+def test_every_turn_flushes_the_checkpoint_log_to_disk(settings, bank, monkeypatch):
+    """Commits are not synced one by one (synchronous=NORMAL), so each run syncs them at its end."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    with Interviewer(settings, bank=bank) as iv:
+        assert iv.checkpointer.conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+        iid = iv.start(interview_settings(questions=2, seed=4)).interview_id
+        monkeypatch.setattr("agent.graph.os.fsync", fsync)
+        iv.reply(iid, ANSWERS[0])
+    wal = str(settings.checkpoints) + "-wal"
+    transcript = str(settings.transcripts_dir / f"{iid}.json")
+    assert synced.count(wal) == 1
+    transcript_syncs = [i for i, p in enumerate(synced) if ".tmp" in p or p == transcript]
+    assert transcript_syncs and synced.index(wal) < transcript_syncs[-1]
+
+
+def test_a_failed_flush_of_the_checkpoint_log_is_reported_and_the_interview_goes_on(
+    settings, bank, monkeypatch
+):
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("-wal"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(fd)
+
+    with Interviewer(settings, bank=bank) as iv:
+        iid = iv.start(interview_settings(questions=3, seed=4)).interview_id
+        with monkeypatch.context() as m:
+            m.setattr("agent.graph.os.fsync", fsync)
+            failed = iv.reply(iid, ANSWERS[0])
+        assert failed.save_error == (
+            "could not flush the interview state to disk: Input/output error"
+        )
+        assert failed.messages and failed.transcript_path is not None
+        assert iv.reply(iid, ANSWERS[1]).save_error is None
+    assert _candidate_texts(TranscriptStore(settings.transcripts_dir), iid) == ANSWERS[:2]
+
+
 def test_transcripts_folder_replaced_by_a_file_gives_a_clear_error(tmp_path, bank):
     folder = tmp_path / "transcripts"
     settings = Settings(transcripts_dir=folder, checkpoint_db=tmp_path / "state.sqlite")
