@@ -252,7 +252,7 @@ def bench_offline(
     workdir: Path | None = None,
 ) -> dict:
     """Scripted interviews through the real graph, SQLite checkpointer and transcript store."""
-    from agent.session import Interviewer
+    from agent.session import Interviewer, settle_heap
 
     provider = TimedProvider(OfflineProvider())
     samples: dict[str, list[float]] = {k: [] for k in PHASES}
@@ -261,6 +261,7 @@ def bench_offline(
     with _workdir(workdir) as root:
         settings = Settings(transcripts_dir=root / "transcripts")
         with Interviewer(settings, provider=provider, bank=bank or load_bank()) as iv:
+            settle_heap()  # as the CLI and the app do once started
             # The warm-up interview is not recorded: caches and lazy imports are not measured.
             for turn in scripted_interviews(iv, interviews, seed, on_start=start_ms.append):
                 engine, calls = provider.take()
@@ -392,7 +393,7 @@ def _llm_interviews(
 ) -> dict:
     """Scripted interviews graded over HTTP; per-turn times split into phases."""
     from agent.llm import LLMProvider
-    from agent.session import Interviewer
+    from agent.session import Interviewer, settle_heap
 
     llm = LLMProvider(_bench_profile(base_url).model_copy(update={"stream": stream}))
     timed = TimedProvider(llm)
@@ -400,6 +401,7 @@ def _llm_interviews(
     totals = dict.fromkeys(("calls", "answers", "tokens", "fallbacks", "report_calls"), 0)
     settings = Settings(transcripts_dir=root / ("stream" if stream else "plain"))
     with Interviewer(settings, provider=timed, bank=bank) as iv:
+        settle_heap()  # as the CLI and the app do once started
         last = _counters(llm)
         for turn in scripted_interviews(iv, interviews, seed):
             now = _counters(llm)

@@ -12,7 +12,7 @@ from pathlib import Path
 from agent.config import Settings, load_settings
 from agent.providers import Provider, make_provider
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, RubricError, load_bank
-from agent.session import Interviewer, InterviewError, interview_settings
+from agent.session import Interviewer, InterviewError, interview_settings, settle_heap
 from agent.transcripts import TranscriptError, TranscriptStore, to_markdown
 
 MAX_ANSWER_CHARS = 100_000
@@ -76,6 +76,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(str(exc)) from None
     live = _Live()
     with Interviewer(settings) as interviewer:
+        settle_heap()
         _out(_banner(interviewer.provider))
         if interactive:
             _out("Answer in as many lines as you like; an empty line sends it.")

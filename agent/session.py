@@ -6,6 +6,7 @@ can too.
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 import uuid
@@ -103,6 +104,19 @@ def interview_settings(
         "resume": clean_bullets(list(resume or [])),
         "seed": seed if seed is not None else random.randrange(2**31),
     }
+
+
+def settle_heap() -> None:
+    """Take everything alive now out of the cyclic garbage collector's sight.
+
+    Call it when start-up is done (modules imported, the bank loaded, the graph compiled): those
+    objects live as long as the process, yet a full collection walks all of them, and one lands
+    in the middle of a turn now and then (about 80 ms on a 2-core machine; 5 ms once settled).
+    Objects settled this way are still freed when nothing refers to them; only cycles among
+    them are not. Calling it again settles what start-up added since, in a few milliseconds.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class Interviewer:

@@ -15,7 +15,7 @@ from pydantic import SecretBytes, SecretStr
 from agent.config import Settings, load_settings
 from agent.progress import parse_time
 from agent.rubrics import TRACK_TITLES, RubricError
-from agent.session import Interviewer, InterviewError
+from agent.session import Interviewer, InterviewError, settle_heap
 from agent.transcripts import TranscriptError
 
 # Errors whose message is written for the user: shown as they are, never as a traceback.
@@ -119,7 +119,9 @@ def current_settings() -> Settings:
     show_spinner="Loading the question bank…", max_entries=4, on_release=Interviewer.close
 )
 def _cached_interviewer(key: str, _settings: Settings) -> Interviewer:
-    return Interviewer(_settings)
+    interviewer = Interviewer(_settings)
+    settle_heap()
+    return interviewer
 
 
 def interviewer() -> Interviewer:
