@@ -202,8 +202,12 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(404, _error("not found", "not_found_error"))
 
-    def do_POST(self) -> None:
+    def parse_request(self) -> bool:
+        # A request has arrived once its first line is read: the server's time runs from here.
         self.arrived = time.monotonic()
+        return super().parse_request()
+
+    def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length)
         try:
