@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Literal
 
@@ -99,11 +100,13 @@ def command_of(text: str) -> Command | None:
 
 def is_injection(text: str) -> bool:
     """True when the text tries to instruct or manipulate the grader."""
-    return bool(_INJECTION.search(clean(text)))
+    return bool(injection_spans(text))
 
 
-def injection_spans(text: str) -> list[str]:
-    return [m.group(0) for m in _INJECTION.finditer(clean(text))]
+@functools.lru_cache(maxsize=16)  # a turn screens the same answer in several places
+def injection_spans(text: str) -> tuple[str, ...]:
+    """The parts of the text that try to instruct or manipulate the grader."""
+    return tuple(m.group(0) for m in _INJECTION.finditer(clean(text)))
 
 
 def is_non_answer(text: str) -> bool:
