@@ -193,17 +193,19 @@ class Interviewer:
         check_id(interview_id)
         if not isinstance(text, str):
             raise InterviewError("an answer must be text")
-        snapshot = self.graph.get_state(self._config(interview_id))
-        if not snapshot.values:
-            raise InterviewError(f"no interview with id {interview_id}")
-        if snapshot.values.get("status") == "finished":
-            raise InterviewError(f"interview {interview_id} has finished")
         # Lone surrogates (undecodable bytes smuggled into a str) cannot be written as UTF-8:
         # replace them, or every later transcript save of this interview would fail.
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        earlier = self._finish_cut_short(interview_id, on_text, on_delta, snapshot)
-        if earlier is not None and earlier.finished:
-            return earlier
+        earlier = None
+        if not self._waiting(interview_id):  # the usual case needs no more than that one read
+            snapshot = self.graph.get_state(self._config(interview_id))
+            if not snapshot.values:
+                raise InterviewError(f"no interview with id {interview_id}")
+            if snapshot.values.get("status") == "finished":
+                raise InterviewError(f"interview {interview_id} has finished")
+            earlier = self._finish_cut_short(interview_id, on_text, on_delta, snapshot)
+            if earlier is not None and earlier.finished:
+                return earlier
         result = self._run(interview_id, Command(resume=text), on_text, on_delta)
         if earlier is not None:
             result.messages = [*earlier.messages, *result.messages]
@@ -252,12 +254,16 @@ class Interviewer:
         snapshot = snapshot or self.graph.get_state(config)
         if not snapshot.values or snapshot.values.get("status") == "finished":
             return None
-        if any(task.interrupts for task in snapshot.tasks):
-            saved = self.checkpointer.get_tuple(config)
-            pending = saved.pending_writes if saved else None
-            if all(write[1] == _INTERRUPT for write in pending or ()):
-                return None
+        if any(task.interrupts for task in snapshot.tasks) and self._waiting(interview_id):
+            return None
         return self._run(interview_id, None, on_text, on_delta)
+
+    def _waiting(self, interview_id: str) -> bool:
+        """Whether the interview waits for the candidate, cleanly: its checkpoint's only pending
+        writes are those of a node waiting in interrupt() (one row read, no state rebuilt)."""
+        saved = self.checkpointer.get_tuple(self._config(interview_id))
+        writes = saved.pending_writes if saved else None
+        return bool(writes) and all(write[1] == _INTERRUPT for write in writes)
 
     def state(self, interview_id: str) -> InterviewState | None:
         snapshot = self.graph.get_state(self._config(check_id(interview_id)))
