@@ -11,6 +11,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -134,8 +135,10 @@ class Interviewer:
         self.checkpointer = sqlite_checkpointer(settings.checkpoints)
         self.graph = build_graph(self.provider, self.bank, self.checkpointer)
         self.store = TranscriptStore(settings.transcripts_dir)
+        self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint-sync")
 
     def close(self) -> None:
+        self._syncer.shutdown()
         self.checkpointer.conn.close()
 
     def __enter__(self) -> Interviewer:
@@ -319,14 +322,16 @@ class Interviewer:
         new = [m for m in values.get("messages", [])[before or 0 :] if m["role"] == "interviewer"]
         t1 = time.perf_counter()
         path, errors = None, []
-        try:
-            sync_checkpoints(self.settings.checkpoints)
-        except OSError as exc:  # the state is committed still; only a power cut could lose it now
-            errors.append(f"could not flush the interview state to disk: {exc.strerror or exc}")
+        # The checkpoint log is synced while the transcript is written: both wait on the disk.
+        flushed = self._syncer.submit(sync_checkpoints, self.settings.checkpoints)
         try:
             path = str(self.save(interview_id, values))
         except TranscriptError as exc:
-            errors.insert(0, str(exc))
+            errors.append(str(exc))
+        try:
+            flushed.result()
+        except OSError as exc:  # the state is committed still; only a power cut could lose it now
+            errors.append(f"could not flush the interview state to disk: {exc.strerror or exc}")
         error = "; ".join(errors) or None
         timings.persist_ms = (time.perf_counter() - t1) * 1000
         return TurnResult(
