@@ -419,7 +419,7 @@ def _llm_interviews(
             if calls == 1 and answers == 1:
                 for phase, ms in phases_of(turn, provider_ms).items():
                     phases[phase].append(ms)
-    llm.client.close()
+    llm.close()
     if not phases["turn"]:
         raise RuntimeError("no turn made exactly one model call")
     return {"phases": phases, **totals}
@@ -531,7 +531,7 @@ def bench_regrade(
         t0 = time.perf_counter()
         regrade(settings, iid, "bench", provider=llm, bank=bank, workers=1)
         serial = time.perf_counter() - t0
-        llm.client.close()
+        llm.close()
     one, together = statistics.median(single), statistics.median(concurrent)
     return {
         "questions": REGRADE_QUESTIONS,

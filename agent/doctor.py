@@ -80,9 +80,12 @@ def run_doctor(settings: Settings, profile: str | None = None) -> DoctorReport:
 
     if _check_profile(report, chosen):
         provider = LLMProvider(chosen)
-        if _check_server(report, provider) and _check_chat(report, provider):
-            _check_stream(report, provider)
-            _check_structured(report, provider)
+        try:
+            if _check_server(report, provider) and _check_chat(report, provider):
+                _check_stream(report, provider)
+                _check_structured(report, provider)
+        finally:
+            provider.close()
     report.verdict = _verdict(report, chosen)
     return report
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 import uuid
@@ -36,6 +37,9 @@ class Reply:
     `error`; `body` sends raw bytes instead (malformed JSON); `delay` waits before answering (a
     timeout when longer than the client's); `chunk_delay` paces streamed chunks.
 
+    A streamed reply can break off after `cut_after` pieces: with `stream_error` the server
+    then sends that error as an event and ends the body, without it the connection just drops.
+
     `duration`, when set, is the whole reply's time from the request's arrival, the server's own
     work included, as a model's generation time would be: a streamed reply's first chunk comes
     after `delay` and the rest at even intervals, the last at `duration`; an unstreamed reply
@@ -49,6 +53,8 @@ class Reply:
     delay: float = 0.0
     chunk_delay: float = 0.0
     duration: float | None = None
+    cut_after: int | None = None
+    stream_error: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     prompt_tokens: int = 50
     completion_tokens: int | None = None
@@ -102,6 +108,7 @@ class FakeServer:
         self.api_key = api_key
         self.responder = responder
         self.requests: list[Recorded] = []
+        self.connections = 0  # TCP connections accepted: fewer than requests when kept alive
         self.errors: list[str] = []
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -202,6 +209,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(404, _error("not found", "not_found_error"))
 
+    def setup(self) -> None:
+        super().setup()
+        with self.fake._lock:
+            self.fake.connections += 1
+
     def parse_request(self) -> bool:
         # A request has arrived once its first line is read: the server's time runs from here.
         self.arrived = time.monotonic()
@@ -269,6 +281,14 @@ class _Handler(BaseHTTPRequestHandler):
             step = (reply.duration - reply.delay) / max(len(pieces) - 1, 1)
         for i, delta in enumerate(pieces):
             if not self.fake._sleep_until(first + i * step):
+                return
+            if i == reply.cut_after:
+                if reply.stream_error:
+                    self._event(_error(reply.stream_error, "server_error"))
+                    self._chunk(b"")
+                else:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
                 return
             event([{"index": 0, "delta": delta, "finish_reason": None}])
         event([{"index": 0, "delta": {}, "finish_reason": "stop"}])

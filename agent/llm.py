@@ -224,6 +224,10 @@ class LLMProvider:
         self._mode_index = 0
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Release the connections kept alive for the next request."""
+        self.client.close()
+
     @property
     def mode(self) -> StructuredMode:
         """The structured-output mode requests use now (the first that the server accepted)."""
@@ -408,27 +412,43 @@ class LLMProvider:
         return self._done(text, t0, None, usage)
 
     def _streamed(self, params: dict, t0: float, deadline: float, preview: Preview) -> Completion:
-        buffer, first = "", None
-        usage = None
-        stream = self.client.chat.completions.create(
+        """A streamed reply, its server-sent events read to the end of the body.
+
+        The SDK's own stream stops reading at `data: [DONE]` and closes the response before the
+        body's last bytes, so the connection cannot be reused and every answer would pay for a
+        new one (a TLS handshake, against a hosted model). Reading the lines through the SDK's
+        streaming-response API to the end keeps the connection in the pool, and the chunks are
+        read as plain JSON, which is all the interviewer needs of them.
+        """
+        buffer, first, usage = "", None, None
+        with self.client.chat.completions.with_streaming_response.create(
             **params, stream=True, stream_options={"include_usage": True}
-        )
-        with stream:
-            for chunk in stream:
-                if time.monotonic() > deadline:
-                    raise _DeadlineExceeded()
-                usage = getattr(chunk, "usage", None) or usage
-                for choice in chunk.choices or []:
-                    delta = choice.delta.content if choice.delta else None
+        ) as response:
+            try:
+                for line in response.iter_lines():
+                    if time.monotonic() > deadline:
+                        raise _DeadlineExceeded()
+                    chunk = _sse_data(line)
+                    if chunk is None:
+                        continue
+                    usage = chunk.get("usage") or usage
+                    delta = _delta_text(chunk)
                     if delta:
                         first = first if first is not None else (time.perf_counter() - t0) * 1000
                         buffer += delta
                         preview.feed(buffer)
+            except (_DeadlineExceeded, _Transient):
+                raise
+            except Exception as exc:
+                fault = _transport_fault(exc, response.http_request)
+                if fault is None:
+                    raise
+                raise fault from exc
         return self._done(buffer, t0, first, usage)
 
     def _done(self, text: str, t0: float, first: float | None, usage: object) -> Completion:
-        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        prompt_tokens = _count(usage, "prompt_tokens")
+        completion_tokens = _count(usage, "completion_tokens")
         self.stats.add(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
         ms = (time.perf_counter() - t0) * 1000
         return Completion(text, ms, first, prompt_tokens, completion_tokens)
@@ -441,6 +461,57 @@ class LLMProvider:
         if self.profile.temperature is not None:
             params["temperature"] = self.profile.temperature
         return params
+
+
+def _sse_data(line: str) -> dict | None:
+    """The JSON object a server-sent event line carries; None for anything else (comments,
+    event names, blank lines, the closing [DONE]). An error the server reports mid-stream, or a
+    line that is not JSON, is a fault worth another try."""
+    if not line.startswith("data:"):
+        return None
+    data = line[5:].strip()
+    if not data or data == "[DONE]":
+        return None
+    try:
+        chunk = json.loads(data)
+    except json.JSONDecodeError:
+        raise _Transient("a streamed chunk is not JSON") from None
+    if not isinstance(chunk, dict):
+        raise _Transient("a streamed chunk is not a JSON object")
+    error = chunk.get("error")
+    if error:
+        message = error.get("message") if isinstance(error, dict) else error
+        raise _Transient(f"the stream ended in an error: {_short(str(message))}")
+    return chunk
+
+
+def _delta_text(chunk: dict) -> str:
+    """The assistant text a streamed chunk adds."""
+    text = ""
+    for choice in chunk.get("choices") or ():
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        content = delta.get("content") if isinstance(delta, dict) else None
+        if isinstance(content, str):
+            text += content
+    return text
+
+
+def _count(usage: object, name: str) -> int:
+    """A token count from usage as the SDK gives it (an object) or a stream sends it (a dict)."""
+    value = usage.get(name) if isinstance(usage, dict) else getattr(usage, name, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _transport_fault(exc: Exception, request: object) -> Exception | None:
+    """The SDK's error for a transport fault while a streamed body is read (which the SDK
+    leaves as the HTTP library's own error): a timeout or a broken connection. httpx and its
+    successor httpx2, which the SDK uses depending on its version, name their errors alike."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "TimeoutException" in names:
+        return openai.APITimeoutError(request=request)  # type: ignore[arg-type]
+    if "TransportError" in names:
+        return openai.APIConnectionError(request=request)  # type: ignore[arg-type]
+    return None
 
 
 def format_params(mode: StructuredMode, schema: dict) -> dict:

@@ -119,16 +119,22 @@ def regrade(
     """Grade every answer of a stored interview again, concurrently, with `profile`'s brain."""
     transcript = TranscriptStore(settings.transcripts_dir).load(interview_id)
     name = profile or settings.profile
-    provider = provider or make_provider(settings, name)
     questions = _questions_for(transcript, bank or load_bank(settings.rubrics_dir))
     grades = transcript.grades
     if not grades:
         raise TranscriptError(f"interview {interview_id} has no graded answers to regrade")
+    owned = provider is None
+    provider = provider or make_provider(settings, name)
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(grades)))) as pool:
-        results = list(
-            pool.map(lambda g: _regrade_one(provider, questions.get(g.question_id), g), grades)
-        )
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(grades)))) as pool:
+            results = list(
+                pool.map(lambda g: _regrade_one(provider, questions.get(g.question_id), g), grades)
+            )
+    finally:
+        close_provider = getattr(provider, "close", None)
+        if owned and close_provider:
+            close_provider()
     done = [r for r in results if r.score is not None]
     return Regrade(
         interview_id=transcript.id,

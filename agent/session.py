@@ -131,6 +131,7 @@ class Interviewer:
     ) -> None:
         self.settings = settings
         self.bank = bank or load_bank(settings.rubrics_dir)
+        self._owns_provider = provider is None
         self.provider = provider or make_provider(settings)
         self.checkpointer = sqlite_checkpointer(settings.checkpoints)
         self.graph = build_graph(self.provider, self.bank, self.checkpointer)
@@ -140,6 +141,9 @@ class Interviewer:
     def close(self) -> None:
         self._syncer.shutdown()
         self.checkpointer.conn.close()
+        close_provider = getattr(self.provider, "close", None)
+        if self._owns_provider and close_provider:
+            close_provider()
 
     def __enter__(self) -> Interviewer:
         return self

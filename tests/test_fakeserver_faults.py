@@ -7,6 +7,8 @@ loopback server, then asserts how many requests were made and what the transcrip
 from __future__ import annotations
 
 import time
+from contextlib import closing
+from dataclasses import replace
 
 import pytest
 
@@ -155,6 +157,7 @@ def _fault_script(kind: str) -> list[Reply]:
     }[kind]
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
 @pytest.mark.parametrize(
     "kind, falls_back",
     [
@@ -167,17 +170,25 @@ def _fault_script(kind: str) -> list[Reply]:
         ("none", False),
     ],
 )
-def test_every_fault_leaves_a_complete_transcript(tmp_path, bank, kind, falls_back, monkeypatch):
+def test_every_fault_leaves_a_complete_transcript(
+    tmp_path, bank, kind, falls_back, streamed, monkeypatch
+):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-must-not-leak-0123456789")
+    deltas: list[str] = []
+    listen = {"on_delta": deltas.append} if streamed else {}
     with FakeServer(responder=echo_grader(probe=False)) as server:
         server.enqueue(*_fault_script(kind))
         profile = llm_profile(server, timeout=0.4, max_attempts=3)
         with Interviewer(llm_settings(tmp_path, profile), bank=bank) as iv:
-            options = interview_settings(questions=2, max_followups=0, seed=7)
+            # Feedback after each answer: with no follow-ups, that is what a model's words become.
+            options = interview_settings(questions=2, max_followups=0, feedback="each", seed=7)
             iid = iv.start(options).interview_id
             for answer in ANSWERS:
-                result = iv.reply(iid, answer)
+                result = iv.reply(iid, answer, **listen)
         assert server.pending == 0, "every scripted fault was met"
+        assert [bool(r.body.get("stream")) for r in server.completions] == (
+            [streamed] * len(server.completions)
+        ), "a model streams exactly when someone listens for its words"
 
     assert result.finished and result.save_error is None
     transcript = TranscriptStore(tmp_path / "transcripts").load(iid)
@@ -243,6 +254,48 @@ def test_streamed_probe_reaches_on_delta_and_equals_the_message(tmp_path, bank):
     assert probe["kind"] == "probe"
     assert "".join(deltas) == probe["text"] == texts[-1]
     assert len(deltas) > 2
+
+
+def _streamed_grade(server: FakeServer, question):
+    from agent.llm import LLMProvider
+
+    with closing(LLMProvider(llm_profile(server, timeout=0.4, max_attempts=3))) as provider:
+        return provider.assess(question, LATENCY_ANSWER, on_delta=lambda field, text: None)
+
+
+def _broken_off(question, **kwargs) -> Reply:
+    return replace(good_reply(question, LATENCY_ANSWER), **kwargs)
+
+
+def test_a_stream_that_breaks_off_is_retried_and_its_retry_grades(question):
+    with FakeServer(responder=echo_grader(probe=False)) as server:
+        server.enqueue(_broken_off(question, cut_after=4))
+        result = _streamed_grade(server, question)
+        assert len(server.completions) == 2
+    assert "offline-fallback" not in result.flags and result.brain == "llm"
+
+
+def test_an_error_sent_mid_stream_is_retried_then_falls_back_saying_so(question):
+    with FakeServer(responder=echo_grader(probe=False)) as server:
+        server.enqueue(*[_broken_off(question, cut_after=3, stream_error="overloaded")] * 3)
+        result = _streamed_grade(server, question)
+        assert len(server.completions) == 3
+    assert "offline-fallback" in result.flags
+    assert "the stream ended in an error: overloaded" in result.feedback
+
+
+def test_streamed_replies_keep_one_connection_alive(question):
+    from agent.llm import LLMProvider
+
+    with FakeServer(responder=echo_grader(probe=False)) as server:
+        provider = LLMProvider(llm_profile(server))
+        with closing(provider):
+            for _ in range(3):
+                result = provider.assess(question, LATENCY_ANSWER, on_delta=lambda f, t: None)
+                assert "offline-fallback" not in result.flags
+        assert [bool(r.body.get("stream")) for r in server.completions] == [True] * 3
+        assert server.connections == 1
+    assert provider.stats.prompt_tokens > 0 and provider.stats.completion_tokens > 0
 
 
 def test_with_no_followups_left_the_feedback_streams_as_the_feedback_message(tmp_path, bank):
