@@ -468,10 +468,11 @@ def bench_llm(
         "note": (
             "overhead_ratio = mean wall time of Interviewer.reply over turns that made exactly "
             "one model call, divided by the server's fixed delay. The server runs in its own "
-            "process and sends each reply whole after the delay: a streamed reply arrives as "
-            "one burst of chunks, so parsing them cannot overlap generation as it does with a "
-            "real model (a worst case for streaming). overhead_ratio streams, as the "
-            "interviewer does by default; overhead_ratio_no_stream has streaming off. Tokens "
+            "process and takes exactly the delay per reply, counted from the request's first "
+            "line, its own work included: a streamed reply's first piece comes after "
+            f"{FIRST_PIECE_SHARE:.0%} of it and the rest evenly up to its end, as a model "
+            "generates them; a whole reply comes at its end. overhead_ratio streams, as the "
+            "interviewer does for a person; overhead_ratio_no_stream has streaming off. Tokens "
             f"estimated at {CHARS_PER_TOKEN} characters per token of the texts actually "
             "exchanged; commands and non-answers never call the model"
         ),
