@@ -174,7 +174,7 @@ class Interviewer:
 
         `on_text` gets each complete interviewer message as it is produced; `on_delta` gets the
         pieces of a message a model is still writing (see `_run`)."""
-        interview_id = check_id(interview_id) if interview_id else new_interview_id()
+        interview_id = new_interview_id() if interview_id is None else check_id(interview_id)
         if self.exists(interview_id):
             raise InterviewError(f"interview {interview_id} already exists")
         custom_questions = [*(custom_questions or []), *deep_dives(options["resume"])]

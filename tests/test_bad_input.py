@@ -156,9 +156,8 @@ def test_odd_interview_ids_are_rejected_everywhere(bad, settings, bank, tmp_path
     with pytest.raises(TranscriptError, match="invalid interview id"):
         store.save(fake)
     with Interviewer(settings, bank=bank) as iv:
-        if bad:  # an empty id means "none given": start() makes one up
-            with pytest.raises(TranscriptError, match="invalid interview id"):
-                iv.start(interview_settings(questions=1, seed=1), interview_id=bad)
+        with pytest.raises(TranscriptError, match="invalid interview id"):
+            iv.start(interview_settings(questions=1, seed=1), interview_id=bad)
         for call in (iv.state, iv.exists, iv.recover, iv.delete):
             with pytest.raises((TranscriptError, InterviewError), match="invalid interview id"):
                 call(bad)
