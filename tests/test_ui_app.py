@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from agent.config import load_settings
+from agent.providers import OfflineProvider
 from agent.rubrics import load_bank
 from agent.session import Interviewer, interview_settings
 from agent.transcripts import TranscriptStore
@@ -160,6 +161,29 @@ def test_reload_with_the_id_in_the_url_resumes_the_interview(transcripts: Path) 
     assert "Question 2 of 2" in at.get("progress")[0].proto.text
     assert at.chat_input, "the resumed interview should wait for an answer"
     assert any("on this answer" in m.value for m in at.markdown), "answer timer missing"
+
+
+class _CrashingProvider(OfflineProvider):
+    """Dies inside grading, as a process killed between taking an answer and replying would."""
+
+    def assess(self, question, answer, asked_probes=()):
+        raise KeyboardInterrupt
+
+
+def test_opening_an_interview_finishes_a_turn_cut_short_by_a_crash(transcripts: Path) -> None:
+    interview_id = make_interview(finish=False, answers=0)
+    with Interviewer(load_settings(), provider=_CrashingProvider()) as iv:
+        with pytest.raises(KeyboardInterrupt):
+            iv.reply(interview_id, GOOD_ANSWER)
+    on_disk = TranscriptStore(transcripts).load(interview_id)
+    assert [t.kind for t in on_disk.turns] == ["question"], "the crash left the answer unsaved"
+
+    at = run_app(interview=interview_id)
+    assert any(t.startswith("Question 2 of 2") for t in texts(at)), "the cut turn went on"
+    assert at.chat_input, "and the interview waits for the next answer"
+    on_disk = TranscriptStore(transcripts).load(interview_id)
+    assert [t.text for t in on_disk.turns if t.role == "candidate"] == [GOOD_ANSWER]
+    assert len(on_disk.grades) == 1 and on_disk.grades[0].answer == GOOD_ANSWER
 
 
 def test_hint_repeat_and_skip_buttons_go_through_the_graph(transcripts: Path) -> None:
