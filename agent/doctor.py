@@ -140,26 +140,28 @@ def _check_chat(report: DoctorReport, provider) -> bool:
 
 
 def _check_stream(report: DoctorReport, provider) -> None:
+    """Stream a short reply the way grading does (the same request and reader)."""
+    from agent.llm import DeadlineExceeded
+
     pieces: list[str] = []
-    deadline = time.monotonic() + provider.profile.timeout
     t0 = time.perf_counter()
     first: float | None = None
+
+    def on_piece(piece: str) -> None:
+        nonlocal first
+        first = first if first is not None else _ms(t0)
+        pieces.append(piece)
+
+    params = {
+        "model": provider.model,
+        "messages": _messages(prompts.DOCTOR_PING),
+        "timeout": provider.profile.timeout,
+        **provider.sampling(),
+    }
     try:
-        stream = provider.client.chat.completions.create(
-            model=provider.model,
-            messages=_messages(prompts.DOCTOR_PING),
-            stream=True,
-            timeout=provider.profile.timeout,
-            **provider.sampling(),
-        )
-        with stream:
-            for chunk in stream:
-                for choice in chunk.choices or []:
-                    if choice.delta and choice.delta.content:
-                        first = first if first is not None else _ms(t0)
-                        pieces.append(choice.delta.content)
-                if time.monotonic() > deadline:
-                    break
+        provider.stream_chat(params, time.monotonic() + provider.profile.timeout, on_piece)
+    except DeadlineExceeded:
+        pass  # what came within the time limit is enough to tell
     except Exception as exc:
         report.add("streaming", "warn", f"not available ({_reason(exc, provider)}); "
                    "replies will appear whole", _ms(t0))

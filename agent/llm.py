@@ -188,7 +188,7 @@ def _wait(base: float) -> Callable[[RetryCallState], float]:
     return wait
 
 
-class _DeadlineExceeded(Exception):
+class DeadlineExceeded(Exception):
     """The bound on total time per answer ran out."""
 
 
@@ -366,7 +366,7 @@ class LLMProvider:
                     completion = self.request(messages, mode, schema, deadline, preview)
         except ModeUnsupported:
             raise
-        except _DeadlineExceeded:
+        except DeadlineExceeded:
             raise ModelError(
                 f"no complete reply within the {self.profile.total_timeout:g} s limit"
             ) from None
@@ -412,39 +412,53 @@ class LLMProvider:
         return self._done(text, t0, None, usage)
 
     def _streamed(self, params: dict, t0: float, deadline: float, preview: Preview) -> Completion:
-        """A streamed reply, its server-sent events read to the end of the body.
+        buffer, first = "", None
 
-        The SDK's own stream stops reading at `data: [DONE]` and closes the response before the
-        body's last bytes, so the connection cannot be reused and every answer would pay for a
-        new one (a TLS handshake, against a hosted model). Reading the lines through the SDK's
-        streaming-response API to the end keeps the connection in the pool, and the chunks are
-        read as plain JSON, which is all the interviewer needs of them.
+        def on_piece(piece: str) -> None:
+            nonlocal buffer, first
+            first = first if first is not None else (time.perf_counter() - t0) * 1000
+            buffer += piece
+            preview.feed(buffer)
+
+        usage = self.stream_chat(params, deadline, on_piece)
+        return self._done(buffer, t0, first, usage)
+
+    def stream_chat(
+        self, params: dict, deadline: float, on_piece: Callable[[str], None]
+    ) -> dict | None:
+        """Stream one chat completion, giving `on_piece` each piece of text as it comes; returns
+        the usage the server reported, if any. Raises DeadlineExceeded past `deadline`.
+
+        The server-sent events are read to the end of the body. The SDK's own stream stops
+        reading at `data: [DONE]` and closes the response before its last bytes, so the
+        connection could not be reused and every answer would pay for a new one (a TLS
+        handshake, against a hosted model). Reading the lines through the SDK's
+        streaming-response API keeps the connection in the pool, and the chunks are read as
+        plain JSON, which is all the interviewer needs of them.
         """
-        buffer, first, usage = "", None, None
+        usage = None
         with self.client.chat.completions.with_streaming_response.create(
             **params, stream=True, stream_options={"include_usage": True}
         ) as response:
             try:
                 for line in response.iter_lines():
                     if time.monotonic() > deadline:
-                        raise _DeadlineExceeded()
+                        raise DeadlineExceeded()
                     chunk = _sse_data(line)
                     if chunk is None:
                         continue
                     usage = chunk.get("usage") or usage
-                    delta = _delta_text(chunk)
-                    if delta:
-                        first = first if first is not None else (time.perf_counter() - t0) * 1000
-                        buffer += delta
-                        preview.feed(buffer)
-            except (_DeadlineExceeded, _Transient):
+                    piece = _delta_text(chunk)
+                    if piece:
+                        on_piece(piece)
+            except (DeadlineExceeded, _Transient):
                 raise
             except Exception as exc:
                 fault = _transport_fault(exc, response.http_request)
                 if fault is None:
                     raise
                 raise fault from exc
-        return self._done(buffer, t0, first, usage)
+        return usage
 
     def _done(self, text: str, t0: float, first: float | None, usage: object) -> Completion:
         prompt_tokens = _count(usage, "prompt_tokens")

@@ -46,6 +46,24 @@ def test_doctor_passes_and_names_the_structured_mode(tmp_path):
     assert "ready" in format_report(report)
 
 
+def test_doctor_streams_the_way_grading_does_and_warns_when_a_stream_breaks(tmp_path):
+    with FakeServer() as server:
+        server.enqueue(PING, Reply(content="ready to go now"), PROBE_JSON)
+        report = run_doctor(llm_settings(tmp_path, llm_profile(server)))
+        streamed = server.completions[1].body
+    check = next(c for c in report.checks if c.name == "streaming")
+    assert check.status == "ok" and check.detail.startswith("4 chunks")
+    assert streamed["stream"] is True and streamed["stream_options"] == {"include_usage": True}
+
+    with FakeServer() as server:
+        broken = Reply(content="ready to go now", cut_after=1, stream_error="overloaded")
+        server.enqueue(PING, broken, PROBE_JSON)
+        report = run_doctor(llm_settings(tmp_path, llm_profile(server)))
+    check = next(c for c in report.checks if c.name == "streaming")
+    assert check.status == "warn" and "the stream ended in an error: overloaded" in check.detail
+    assert report.ok, "grading still works, with replies appearing whole"
+
+
 def test_doctor_finds_the_mode_a_llama_cpp_style_server_takes(tmp_path):
     with FakeServer(reject_formats={"json_schema"}, reject_status=500) as server:
         server.enqueue(PING, PING, PROBE_JSON)
