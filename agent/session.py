@@ -210,8 +210,9 @@ class Interviewer:
                 raise InterviewError(f"no interview with id {interview_id}")
             if snapshot.values.get("status") == "finished":
                 raise InterviewError(f"interview {interview_id} has finished")
-            earlier = self._finish_cut_short(interview_id, on_text, on_delta, snapshot)
-            if earlier is not None and earlier.finished:
+            # Not waiting cleanly, yet neither missing nor finished: a turn was cut short.
+            earlier = self._run(interview_id, None, on_text, on_delta)
+            if earlier.finished:
                 return earlier
         result = self._run(interview_id, Command(resume=text), on_text, on_delta)
         if earlier is not None:
@@ -224,17 +225,14 @@ class Interviewer:
         """Pick an interview up after a crash or restart: finish a turn that was cut short (its
         answer is checkpointed but was not handled yet) and rewrite the transcript from the
         checkpoint, so nothing the candidate gave is missing from it."""
-        if self.state(interview_id) is None:
+        snapshot = self.graph.get_state(self._config(check_id(interview_id)))
+        if not snapshot.values:
             raise InterviewError(f"no interview with id {interview_id}")
-        finished = self._finish_cut_short(interview_id, on_text, on_delta)
+        finished = self._finish_cut_short(interview_id, on_text, on_delta, snapshot)
         if finished is not None:
             return finished
-        values = self.state(interview_id) or {}
-        path, error = None, None
-        try:
-            path = str(self.save(interview_id, values))
-        except TranscriptError as exc:
-            error = str(exc)
+        values = snapshot.values  # nothing ran since it was read
+        path, error = self._persist(interview_id, values)
         return TurnResult(
             interview_id=interview_id,
             messages=[],
@@ -248,7 +246,7 @@ class Interviewer:
         interview_id: str,
         on_text: OnText | None,
         on_delta: OnText | None,
-        snapshot: StateSnapshot | None = None,
+        snapshot: StateSnapshot,
     ) -> TurnResult | None:
         """Run on to the next wait when the last run was cut short (a crash); the answer it was
         handling is already in the checkpoint. None when nothing was cut short.
@@ -256,9 +254,7 @@ class Interviewer:
         Cut short means the checkpoint holds anything but a plain wait for the candidate: a
         node still to run, writes of a step that never completed, or an answer handed over to
         the waiting node that it did not finish taking (which the next resume would otherwise
-        take instead of the new answer). `snapshot` is the interview's state if already read."""
-        config = self._config(interview_id)
-        snapshot = snapshot or self.graph.get_state(config)
+        take instead of the new answer). `snapshot` is the interview's state as last read."""
         if not snapshot.values or snapshot.values.get("status") == "finished":
             return None
         if any(task.interrupts for task in snapshot.tasks) and self._waiting(interview_id):
@@ -325,18 +321,7 @@ class Interviewer:
         values = values or self.state(interview_id) or {}
         new = [m for m in values.get("messages", [])[before or 0 :] if m["role"] == "interviewer"]
         t1 = time.perf_counter()
-        path, errors = None, []
-        # The checkpoint log is synced while the transcript is written: both wait on the disk.
-        flushed = self._syncer.submit(sync_checkpoints, self.settings.checkpoints)
-        try:
-            path = str(self.save(interview_id, values))
-        except TranscriptError as exc:
-            errors.append(str(exc))
-        try:
-            flushed.result()
-        except OSError as exc:  # the state is committed still; only a power cut could lose it now
-            errors.append(f"could not flush the interview state to disk: {exc.strerror or exc}")
-        error = "; ".join(errors) or None
+        path, error = self._persist(interview_id, values)
         timings.persist_ms = (time.perf_counter() - t1) * 1000
         return TurnResult(
             interview_id=interview_id,
@@ -346,6 +331,22 @@ class Interviewer:
             save_error=error,
             timings=timings,
         )
+
+    def _persist(self, interview_id: str, values: InterviewState) -> tuple[str | None, str | None]:
+        """Sync the checkpoint log and write the transcript: its path, and what went wrong."""
+        errors = []
+        # The checkpoint log is synced while the transcript is written: both wait on the disk.
+        flushed = self._syncer.submit(sync_checkpoints, self.settings.checkpoints)
+        path = None
+        try:
+            path = str(self.save(interview_id, values))
+        except TranscriptError as exc:
+            errors.append(str(exc))
+        try:
+            flushed.result()
+        except OSError as exc:  # the state is committed still; only a power cut could lose it now
+            errors.append(f"could not flush the interview state to disk: {exc.strerror or exc}")
+        return path, "; ".join(errors) or None
 
     def transcript_of(self, interview_id: str, values: InterviewState | None = None) -> Transcript:
         values = values or self.state(interview_id)
