@@ -31,3 +31,13 @@ def wait_for_http(url: str, proc: subprocess.Popen, log: Path, what: str, timeou
         except OSError:
             time.sleep(0.3)
     pytest.fail(f"{what} did not start within {timeout:g} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen, timeout: float) -> None:
+    """Ask a server to stop; kill it if it has not within `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)

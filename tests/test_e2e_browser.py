@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, wait_for_http
+from tests.servers import free_port, stop, wait_for_http
 
 pytestmark = pytest.mark.browser
 
@@ -70,12 +70,7 @@ def app_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
             wait_for_http(f"{url}/_stcore/health", proc, log, "streamlit", 60)
             yield url, transcripts, log
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, timeout=15)
     assert "Traceback" not in log.read_text(encoding="utf-8"), log.read_text(encoding="utf-8")
 
 

@@ -23,7 +23,7 @@ from agent.profiles import Profile
 from agent.session import Interviewer, interview_settings
 from agent.transcripts import TranscriptStore
 from tests.fake_llm import LATENCY_ANSWER, llm_settings
-from tests.servers import free_port, wait_for_http
+from tests.servers import free_port, stop, wait_for_http
 
 pytestmark = [
     pytest.mark.local_model,
@@ -65,12 +65,7 @@ def server_url(tmp_path_factory) -> Iterator[str]:
         wait_for_http(f"{url}/models", proc, log, "llama_cpp.server", STARTUP_S)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc, timeout=20)
 
 
 @pytest.fixture
