@@ -451,8 +451,6 @@ class LLMProvider:
                     piece = _delta_text(chunk)
                     if piece:
                         on_piece(piece)
-            except (DeadlineExceeded, _Transient):
-                raise
             except Exception as exc:
                 fault = _transport_fault(exc, response.http_request)
                 if fault is None:

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from agent import engine
 from agent.assessment import Assessment
-from agent.grading import OnDelta
 from agent.rubrics import Question
 
 if TYPE_CHECKING:
@@ -34,24 +33,6 @@ class OfflineProvider:
         self, question: Question, answer: str, asked_probes: tuple[str, ...] = ()
     ) -> Assessment:
         return engine.assess(question, answer, asked_probes)
-
-
-class StreamingProvider(Provider, Protocol):
-    """A provider that can pass the interviewer's words on while the model writes them.
-
-    It sets `streams = True` and takes `on_delta(field, text)`, called with pieces of the
-    "feedback" and "followup" texts as they arrive.
-    """
-
-    streams: bool
-
-    def assess(
-        self,
-        question: Question,
-        answer: str,
-        asked_probes: tuple[str, ...] = (),
-        on_delta: OnDelta | None = None,
-    ) -> Assessment: ...
 
 
 def make_provider(settings: Settings, profile: str | None = None) -> Provider:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -95,15 +93,6 @@ def fail(message: str) -> None:
     """Show a clear message and stop this page run."""
     st.error(message, icon=":material/error:")
     st.stop()
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn the errors meant for users into a message instead of a traceback."""
-    try:
-        yield
-    except USER_ERRORS as exc:
-        fail(str(exc))
 
 
 def current_settings() -> Settings:
