@@ -223,13 +223,14 @@ def wait_for_running_turn(interview_id: str) -> None:
             turn.wait(timeout=600)
 
 
-def finish_cut_short_turn(iv: Interviewer, interview_id: str) -> None:
+def finish_cut_short_turn(iv: Interviewer, interview_id: str) -> bool:
     """Once per session, when an unfinished interview opens: a turn cut short by a crash or a
     restart (its answer kept in the checkpoint, no reply yet) is finished now, and the
-    transcript is brought up to date, so the page shows where the interview really stands."""
+    transcript is brought up to date, so the page shows where the interview really stands.
+    True when it ran (the state may have moved on)."""
     recovered = st.session_state.setdefault("recovered_interviews", set())
     if interview_id in recovered:
-        return
+        return False
     recovered.add(interview_id)
 
     def run(on_text, on_delta):
@@ -238,13 +239,14 @@ def finish_cut_short_turn(iv: Interviewer, interview_id: str) -> None:
     try:
         turn = turns.start(interview_id, run)
     except turns.TurnBusy:  # another session is taking a turn: it finishes the cut one itself
-        return
+        return False
     with st.spinner("Finishing the reply that was cut short…"):
         turn.wait(timeout=600)
     if turn.error is not None and not isinstance(turn.error, USER_ERRORS):
         raise turn.error
     if turn.result is not None and turn.result.save_error:
         st.session_state["save_error"] = turn.result.save_error
+    return True
 
 
 def _forget_end_request() -> None:
@@ -370,5 +372,6 @@ if state is None:
 elif state.get("status") == "finished":
     finished(iv, saved_transcript(iv, interview_id, state), state)
 else:
-    finish_cut_short_turn(iv, interview_id)
-    in_progress(iv, interview_id, iv.state(interview_id) or state)
+    if finish_cut_short_turn(iv, interview_id):
+        state = iv.state(interview_id) or state
+    in_progress(iv, interview_id, state)
