@@ -6,6 +6,7 @@ import hashlib
 import re
 
 from agent.rubrics import Question
+from agent.text import BULLET
 
 MAX_BULLETS = 5
 MAX_BULLET_CHARS = 400
@@ -36,7 +37,7 @@ def clean_bullets(text_or_lines: str | list[str]) -> list[str]:
     lines = text_or_lines.splitlines() if isinstance(text_or_lines, str) else list(text_or_lines)
     out: list[str] = []
     for line in lines:
-        line = re.sub(r"^\s*(?:[-*\u2022]|\d+[.)])\s*", "", line).strip()
+        line = BULLET.sub("", line).strip()
         line = "".join(ch for ch in line if ch.isprintable())
         if len(line) >= 12:
             out.append(line[:MAX_BULLET_CHARS])

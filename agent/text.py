@@ -14,7 +14,7 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 # A sentence ends at . ! ? ; or a line break, but not inside numbers ("0.5") or "e.g.".
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<=[.!?;])\s+|\n+|(?<=:)\s*\n")
 _CLAUSE_BREAK = re.compile(r"[,:;()\u2014\u2013]|\s-\s|\b(?:but|whereas|while|although)\b", re.I)
-_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 # British spellings folded to American before stemming, so cues need only one.
 _SPELLING = {
@@ -81,7 +81,7 @@ def sentences(text: str) -> list[Sentence]:
     for raw in _SENTENCE_END.split(text):
         if raw is None:
             continue
-        piece = _BULLET.sub("", raw).strip()
+        piece = BULLET.sub("", raw).strip()
         if not piece:
             continue
         ws: list[str] = []

@@ -19,6 +19,11 @@ def test_bullets_are_cleaned_and_bounded():
     assert all(len(line) <= 400 for line in lines)
 
 
+def test_a_line_opening_with_a_number_keeps_it_and_numbered_bullets_lose_theirs():
+    claim = "3.5x lower p95 latency by batching requests"
+    assert clean_bullets([claim, "2) " + claim, "12. " + claim]) == [claim] * 3
+
+
 def test_deep_dive_probes_measurement_approach_tradeoffs_ownership():
     [q] = deep_dives([LATENCY])
     assert q.track == "projects" and q.source == "resume"
