@@ -12,6 +12,7 @@ from pathlib import Path
 from agent.config import Settings, load_settings
 from agent.providers import Provider, make_provider
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, RubricError, load_bank
+from agent.screen import command_of
 from agent.session import Interviewer, InterviewError, interview_settings, settle_heap
 from agent.transcripts import TranscriptError, TranscriptStore, to_markdown
 
@@ -45,12 +46,7 @@ def _read_answer(interactive: bool) -> str | None:
             return "\n".join(lines)
         if line != "":
             lines.append(line)
-        if len(lines) == 1 and line.strip().lower().lstrip("/") in (
-            "skip",
-            "hint",
-            "repeat",
-            "end",
-        ):
+        if len(lines) == 1 and command_of(line):
             return line
 
 

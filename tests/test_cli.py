@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.cli import _read_answer
 from agent.transcripts import Transcript
 
 from .test_engine import STRONG_LATENCY
@@ -119,3 +120,12 @@ def test_rubrics_check_reports_coverage(tmp_path):
     result = cli("rubrics", "check", env_dir=tmp_path)
     assert result.returncode == 0
     assert "OK:" in result.stdout and "mlops" in result.stdout
+
+
+def test_in_a_terminal_any_command_sends_at_once_and_an_answer_waits_for_a_blank_line(
+    monkeypatch,
+):
+    typed = iter(["give me a hint", "batching raises throughput", "at a latency cost", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(typed))
+    assert _read_answer(interactive=True) == "give me a hint"
+    assert _read_answer(interactive=True) == "batching raises throughput\nat a latency cost"
