@@ -59,8 +59,11 @@ def test_doctor_streams_the_way_grading_does_and_warns_when_a_stream_breaks(tmp_
         broken = Reply(content="ready to go now", cut_after=1, stream_error="overloaded")
         server.enqueue(PING, broken, PROBE_JSON)
         report = run_doctor(llm_settings(tmp_path, llm_profile(server)))
+        assert server.pending == 0, "the structured-output check ran after it"
     check = next(c for c in report.checks if c.name == "streaming")
     assert check.status == "warn" and "the stream ended in an error: overloaded" in check.detail
+    structured = next(c for c in report.checks if c.name == "structured output")
+    assert structured.status == "ok" and report.mode == "json_schema"
     assert report.ok, "grading still works, with replies appearing whole"
 
 

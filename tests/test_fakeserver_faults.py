@@ -189,6 +189,7 @@ def test_every_fault_leaves_a_complete_transcript(
         assert [bool(r.body.get("stream")) for r in server.completions] == (
             [streamed] * len(server.completions)
         ), "a model streams exactly when someone listens for its words"
+    assert bool(deltas) is streamed
 
     assert result.finished and result.save_error is None
     transcript = TranscriptStore(tmp_path / "transcripts").load(iid)
@@ -257,10 +258,12 @@ def test_streamed_probe_reaches_on_delta_and_equals_the_message(tmp_path, bank):
 
 
 def _streamed_grade(server: FakeServer, question):
+    """The grade and the provider's counters, for one streamed answer."""
     from agent.llm import LLMProvider
 
     with closing(LLMProvider(llm_profile(server, timeout=0.4, max_attempts=3))) as provider:
-        return provider.assess(question, LATENCY_ANSWER, on_delta=lambda field, text: None)
+        result = provider.assess(question, LATENCY_ANSWER, on_delta=lambda field, text: None)
+    return result, provider.stats
 
 
 def _broken_off(question, **kwargs) -> Reply:
@@ -270,16 +273,20 @@ def _broken_off(question, **kwargs) -> Reply:
 def test_a_stream_that_breaks_off_is_retried_and_its_retry_grades(question):
     with FakeServer(responder=echo_grader(probe=False)) as server:
         server.enqueue(_broken_off(question, cut_after=4))
-        result = _streamed_grade(server, question)
-        assert len(server.completions) == 2
+        result, stats = _streamed_grade(server, question)
+        first, retry = server.completions
+    assert first.body["stream"] and retry.body["stream"]
+    assert retry.body["messages"] == first.body["messages"], "the same request again"
+    assert stats.reasks == 0, "a transport fault, not a reply to correct"
     assert "offline-fallback" not in result.flags and result.brain == "llm"
 
 
 def test_an_error_sent_mid_stream_is_retried_then_falls_back_saying_so(question):
     with FakeServer(responder=echo_grader(probe=False)) as server:
         server.enqueue(*[_broken_off(question, cut_after=3, stream_error="overloaded")] * 3)
-        result = _streamed_grade(server, question)
+        result, stats = _streamed_grade(server, question)
         assert len(server.completions) == 3
+    assert stats.reasks == 0 and stats.fallbacks == 1
     assert "offline-fallback" in result.flags
     assert "the stream ended in an error: overloaded" in result.feedback
 
@@ -295,7 +302,8 @@ def test_streamed_replies_keep_one_connection_alive(question):
                 assert "offline-fallback" not in result.flags
         assert [bool(r.body.get("stream")) for r in server.completions] == [True] * 3
         assert server.connections == 1
-    assert provider.stats.prompt_tokens > 0 and provider.stats.completion_tokens > 0
+    assert provider.stats.prompt_tokens == 3 * 50, "the usage of every streamed reply is counted"
+    assert provider.stats.completion_tokens > 0
 
 
 def test_with_no_followups_left_the_feedback_streams_as_the_feedback_message(tmp_path, bank):

@@ -458,19 +458,24 @@ def test_disk_full_keeps_the_saved_transcript_and_the_checkpointed_state(
 def test_every_turn_flushes_the_checkpoint_log_to_disk(settings, bank, monkeypatch):
     """Commits are not synced one by one (synchronous=NORMAL), so each run syncs them at its end."""
     synced: list[str] = []
+    wal_sizes: list[int] = []
     real_fsync = os.fsync
+    wal = str(settings.checkpoints) + "-wal"
 
     def fsync(fd: int) -> None:
         synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        if synced[-1] == wal:
+            wal_sizes.append(os.fstat(fd).st_size)
         real_fsync(fd)
 
     with Interviewer(settings, bank=bank) as iv:
         assert iv.checkpointer.conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
         iid = iv.start(interview_settings(questions=2, seed=4)).interview_id
         monkeypatch.setattr("agent.graph.os.fsync", fsync)
-        iv.reply(iid, ANSWERS[0])
-    wal = str(settings.checkpoints) + "-wal"
-    assert synced.count(wal) == 1
+        for answer in ANSWERS[:2]:
+            iv.reply(iid, answer)
+            assert wal_sizes[-1] == os.path.getsize(wal), "synced after the turn's last commit"
+    assert synced.count(wal) == 2, "once per turn"
     assert any(f".{iid}." in p and p.endswith(".tmp") for p in synced), "and the transcript"
 
 
