@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from agent.transcripts import Listing, Transcript, TranscriptError, TranscriptStore
+from agent.transcripts import Listing, Transcript, TranscriptStore
 
 # A criterion scored at or below this (on the 0-3 scale) counts as missed, as in the report's
 # "study next" list.
@@ -57,18 +57,7 @@ def parse_time(stamp: str) -> datetime:
 
 def load_all(store: TranscriptStore) -> tuple[list[Transcript], list[Listing]]:
     """Every readable transcript (oldest first) and the listings of files that could not be read."""
-    transcripts: list[Transcript] = []
-    unreadable: list[Listing] = []
-    for listing in store.list():
-        if not listing.ok:
-            unreadable.append(listing)
-            continue
-        try:
-            transcripts.append(store.load(listing.id))
-        except TranscriptError as exc:  # changed or removed since it was listed
-            unreadable.append(
-                Listing(id=listing.id, path=listing.path, ok=False, error=str(exc))
-            )
+    transcripts, unreadable = store.read_all()
     transcripts.sort(key=lambda t: parse_time(t.created_at))
     return transcripts, unreadable
 

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -182,19 +183,29 @@ class TranscriptStore:
 
     def list(self) -> list[Listing]:
         """Every `*.json` file, newest first; unreadable files are listed, never raised."""
-        if not self.directory.is_dir():
-            return []
-        out: list[Listing] = []
-        for path in self.directory.glob("*.json"):
-            try:
-                out.append(self._listing(path))
-            except TranscriptError as exc:
-                out.append(Listing(id=path.stem, path=path, ok=False, error=str(exc)))
+        out = [listing for listing, _ in self._scan()]
         out.sort(key=lambda item: (item.ok, item.created_at), reverse=True)
         return out
 
-    def _listing(self, path: Path) -> Listing:
-        t = self._read(path)
+    def read_all(self) -> tuple[list[Transcript], list[Listing]]:
+        """Every readable transcript, and the listings of the files that are not: each file is
+        read once."""
+        scanned = list(self._scan())
+        readable = [t for _, t in scanned if t is not None]
+        return readable, [listing for listing, t in scanned if t is None]
+
+    def _scan(self) -> Iterator[tuple[Listing, Transcript | None]]:
+        """Each `*.json` file's listing and, when it is readable, its transcript."""
+        if not self.directory.is_dir():
+            return
+        for path in self.directory.glob("*.json"):
+            try:
+                t = self._read(path)
+                yield self._listing(path, t), t
+            except TranscriptError as exc:
+                yield Listing(id=path.stem, path=path, ok=False, error=str(exc)), None
+
+    def _listing(self, path: Path, t: Transcript) -> Listing:
         try:
             return Listing(
                 id=t.id,

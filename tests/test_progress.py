@@ -98,6 +98,25 @@ def test_load_all_lists_unreadable_files_instead_of_raising(tmp_path: Path) -> N
     assert all(item.error for item in unreadable)
 
 
+def test_load_all_reads_each_file_once_and_trusts_what_it_read(
+    tmp_path: Path, monkeypatch
+) -> None:
+    store = TranscriptStore(tmp_path)
+    store.save(transcript("good-1", "2026-01-01T10:00:00+00:00", [grade("q", "mlops", {"x": 1})]))
+    (tmp_path / "good-1.json").rename(tmp_path / "kept-under-another-name.json")
+    reads: list[str] = []
+    real_read = TranscriptStore._read
+
+    def read(path: Path) -> Transcript:
+        reads.append(path.name)
+        return real_read(path)
+
+    monkeypatch.setattr(TranscriptStore, "_read", staticmethod(read))
+    readable, unreadable = load_all(store)
+    assert [t.id for t in readable] == ["good-1"] and not unreadable
+    assert reads == ["kept-under-another-name.json"]
+
+
 def test_progress_reads_real_interviews(interviewer: Interviewer) -> None:
     for seed in (1, 2):
         result = interviewer.start(interview_settings(questions=1, max_followups=0, seed=seed))
