@@ -67,7 +67,7 @@ def _say(kind: str, text: str, question_id: str | None, since: float | None = No
 _CUSTOM: dict[str, tuple[dict, Question]] = {}
 
 
-def _custom_question(data: dict) -> Question:
+def custom_question(data: dict) -> Question:
     """A question stored in the state as data, validated once rather than at every node (which
     would also defeat the engine's per-question caches)."""
     cached = _CUSTOM.get(data["id"])
@@ -84,7 +84,7 @@ def question_of(state: InterviewState, deps: Deps, question_id: str) -> Question
     """A bank question, or one of this interview's own (resume deep-dives)."""
     for data in state.get("custom_questions") or []:
         if data["id"] == question_id:
-            return _custom_question(data)
+            return custom_question(data)
     return deps.bank.get(question_id)
 
 
@@ -100,7 +100,7 @@ def _emit(text: str) -> None:
 
 def plan_interview(state: InterviewState, deps: Deps) -> dict:
     settings = state["settings"]
-    bank = deps.bank.with_extra([_custom_question(q) for q in state.get("custom_questions") or []])
+    bank = deps.bank.with_extra([custom_question(q) for q in state.get("custom_questions") or []])
     custom_ids = [q["id"] for q in state.get("custom_questions") or []]
     # Deep-dives take at most half the interview (rounded up); the bank fills the rest.
     custom_ids = custom_ids[: (settings["questions"] + 1) // 2]

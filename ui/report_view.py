@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 from components import company_label, criterion_title, md, role_label, track_title, when
 
+from agent.nodes import custom_question
 from agent.report import band, build_report
 from agent.rubrics import Bank, Question
 from agent.transcripts import Grade, Transcript, to_markdown
@@ -44,7 +45,7 @@ def lookup(bank: Bank, question_id: str, extra: Iterable[Mapping] = ()) -> Quest
     for data in extra:
         if data.get("id") == question_id:
             try:
-                return Question.model_validate(data)
+                return custom_question(dict(data))
             except ValueError:
                 return None
     return bank.get(question_id) if question_id in bank else None
@@ -54,9 +55,10 @@ def criterion_label(question: Question | None, criterion_id: str) -> tuple[str, 
     """A criterion's title and, when its question's rubric is known, its description."""
     title = criterion_title(criterion_id)
     if question is not None:
-        for criterion in question.criteria:
-            if criterion.id == criterion_id:
-                return title, criterion.description
+        try:
+            return title, question.criterion(criterion_id).description
+        except KeyError:
+            pass
     return title, ""
 
 
