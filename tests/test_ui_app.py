@@ -239,6 +239,27 @@ def test_bad_ids_in_the_url_get_a_message_not_a_traceback(transcripts: Path) -> 
     assert "no interview with id" in at.warning[0].value.lower()
 
 
+def test_ending_when_the_transcript_cannot_be_saved_says_so_and_still_reports(
+    transcripts: Path, monkeypatch
+) -> None:
+    at = start_from_setup(run_app())
+    at.chat_input[0].set_value(GOOD_ANSWER).run()
+    interview_id = at.query_params["interview"]
+    before = (transcripts / f"{interview_id}.json").read_bytes()
+    button(at, "End interview").click().run()
+
+    def disk_full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("agent.transcripts.write_atomic", disk_full)
+    button(at, "End and see the report").click().run()
+    assert not at.exception, at.exception
+    assert any("could not be saved" in w.value and "No space left" in w.value for w in at.warning)
+    assert [h.value for h in at.header] == ["Your report"]
+    assert {m.label: m.value for m in at.metric}["Questions answered"] == "1"
+    assert (transcripts / f"{interview_id}.json").read_bytes() == before
+
+
 def test_practising_a_missed_question_starts_with_it_and_keeps_resume_deep_dives(
     transcripts: Path,
 ) -> None:

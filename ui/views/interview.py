@@ -27,7 +27,7 @@ from report_view import lookup, show_report
 
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS
 from agent.screen import command_of
-from agent.session import Interviewer, InterviewError, interview_settings
+from agent.session import Interviewer, interview_settings
 from agent.state import InterviewState
 from agent.transcripts import Transcript, TranscriptError
 
@@ -261,12 +261,24 @@ def confirm_end(iv: Interviewer, interview_id: str, before: int) -> None:
     left, right = st.columns(2)
     if left.button("End and see the report", type="primary", width="stretch"):
         _forget_end_request()
-        try:
-            with st.spinner("Writing your report…"):
-                iv.reply(interview_id, "end")
-        except (InterviewError, TranscriptError) as exc:
-            st.error(str(exc), icon=":material/error:")
+
+        def run(on_text, on_delta):
+            return iv.reply(interview_id, "end", on_text=on_text, on_delta=on_delta)
+
+        try:  # a turn like any other, so a rerun cannot cut it short
+            turn = turns.start(interview_id, run)
+        except turns.TurnBusy as exc:
+            st.warning(f"Not sent: {exc}. Try again in a moment.", icon=":material/hourglass_top:")
             return
+        with st.spinner("Writing your report…"):
+            turn.wait()
+        if turn.error is not None:
+            if not isinstance(turn.error, USER_ERRORS):
+                raise turn.error
+            st.error(str(turn.error), icon=":material/error:")
+            return
+        if turn.result is not None and turn.result.save_error:
+            st.session_state["save_error"] = turn.result.save_error
         st.session_state[STREAM_KEY] = {"id": interview_id, "index": before + 1}
         st.rerun()
     if right.button("Keep going", width="stretch"):
@@ -277,9 +289,7 @@ def confirm_end(iv: Interviewer, interview_id: str, before: int) -> None:
 def in_progress(iv: Interviewer, interview_id: str, state: InterviewState) -> None:
     messages = state.get("messages") or []
     progress_header(iv, state)
-    if error := st.session_state.pop("save_error", None):
-        st.warning(f"Your answer was recorded, but the transcript could not be saved: {error}",
-                   icon=":material/warning:")
+    show_save_error()
     chat = st.container()
     with chat:
         show_conversation(messages, stream_from=pending_stream(interview_id))
@@ -314,7 +324,15 @@ def pending_stream(interview_id: str) -> int | None:
 # --- finished ------------------------------------------------------------------------------------
 
 
+def show_save_error() -> None:
+    """The last turn's failed save, once."""
+    if error := st.session_state.pop("save_error", None):
+        st.warning(f"Your answer was recorded, but the transcript could not be saved: {error}",
+                   icon=":material/warning:")
+
+
 def finished(iv: Interviewer, transcript: Transcript, state: InterviewState | None) -> None:
+    show_save_error()
     messages = [turn.model_dump() for turn in transcript.turns]
     stream_from = pending_stream(transcript.id)
     if stream_from is not None:  # the closing words, as they were just said
@@ -328,11 +346,13 @@ def finished(iv: Interviewer, transcript: Transcript, state: InterviewState | No
 
 
 def saved_transcript(iv: Interviewer, interview_id: str, state: InterviewState) -> Transcript:
-    """The stored transcript (it records who graded), or one built from the live state."""
+    """The stored transcript (it records who graded), or one built from the live state when
+    there is none or it was not saved since the interview finished."""
     try:
-        return iv.store.load(interview_id)
+        stored = iv.store.load(interview_id)
     except TranscriptError:
         return iv.transcript_of(interview_id, state)
+    return stored if stored.status == state.get("status") else iv.transcript_of(interview_id, state)
 
 
 # --- page ----------------------------------------------------------------------------------------
