@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.assessment import Assessment
 from agent.providers import Provider
+from agent.report import band_level
 from agent.rubrics import Bank, RubricError
 
 Kind = Literal[
@@ -48,11 +49,8 @@ class LabelledAnswer(BaseModel):
 
 
 def to_scale(score: float) -> int:
-    """A 0-100 score on the 0-4 label scale (the same bands as the report)."""
-    for level, floor in ((4, 80), (3, 60), (2, 35), (1, 15)):
-        if score >= floor:
-            return level
-    return 0
+    """A 0-100 score on the 0-4 label scale: the report's bands."""
+    return band_level(score)
 
 
 def calibration_dir(rubrics_dir: Path) -> Path:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from agent.assessment import Assessment, CriterionGrade, Flag
-from agent.rubrics import MAX_LEVEL, Criterion, Question
+from agent.rubrics import MAX_LEVEL, MISSED_AT_OR_BELOW, Criterion, Question
 from agent.screen import injection_spans, is_non_answer
 from agent.text import Sentence, find, sentences, stem, stems
 
@@ -372,8 +372,9 @@ def feedback_text(
         return "Instructions aimed at the grader were ignored and earn nothing."
     if "off-topic" in flags:
         return "The answer did not address the question."
-    strong = [c.description for c, g in zip(question.criteria, grades, strict=True) if g.score >= 2]
-    weak = [c.description for c, g in zip(question.criteria, grades, strict=True) if g.score <= 1]
+    pairs = list(zip(question.criteria, grades, strict=True))
+    strong = [c.description for c, g in pairs if g.score > MISSED_AT_OR_BELOW]
+    weak = [c.description for c, g in pairs if g.score <= MISSED_AT_OR_BELOW]
     parts = [f"Score {score:.0f}/100."]
     if "keyword-list" in flags:
         parts.append("Terms were listed without explanation; say how and why they apply.")

@@ -7,11 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from agent.rubrics import MISSED_AT_OR_BELOW
 from agent.transcripts import Listing, Transcript, TranscriptStore
-
-# A criterion scored at or below this (on the 0-3 scale) counts as missed, as in the report's
-# "study next" list.
-MISSED_AT_OR_BELOW = 1
 
 
 @dataclass(frozen=True)

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from statistics import mean
 
-from agent.rubrics import TRACK_TITLES
+from agent.rubrics import MISSED_AT_OR_BELOW, TRACK_TITLES
+
+# The lowest 0-100 score of each band, best first; below the last one: "no credit".
+BANDS = ((80, "excellent"), (60, "good"), (35, "partial"), (15, "weak"))
 
 
 def band(score: float) -> str:
     """A plain-words band for a 0-100 score."""
-    if score >= 80:
-        return "excellent"
-    if score >= 60:
-        return "good"
-    if score >= 35:
-        return "partial"
-    if score >= 15:
-        return "weak"
+    for floor, name in BANDS:
+        if score >= floor:
+            return name
     return "no credit"
+
+
+def band_level(score: float) -> int:
+    """The band of a 0-100 score as a level: 4 (excellent) down to 0 (no credit)."""
+    for rank, (floor, _) in enumerate(BANDS):
+        if score >= floor:
+            return len(BANDS) - rank
+    return 0
 
 
 def build_report(grades: list[dict], settings: dict) -> dict:
@@ -29,7 +35,7 @@ def build_report(grades: list[dict], settings: dict) -> dict:
     study: list[dict] = []
     for grade in grades:
         for criterion in grade["criteria"]:
-            if criterion["score"] <= 1:
+            if criterion["score"] <= MISSED_AT_OR_BELOW:
                 study.append(
                     {
                         "question_id": grade["question_id"],

@@ -36,6 +36,9 @@ TRACK_TITLES: dict[str, str] = {
 }
 
 MAX_LEVEL = 3
+# A criterion scored at or below this level counts as missed: the report's "study next", the
+# feedback's "to improve" and the progress page's most-missed criteria all use it.
+MISSED_AT_OR_BELOW = 1
 # libyaml's safe loader when PyYAML was built with it: the same documents, ten times faster
 # (the bank loads in ~0.07 s instead of ~0.7 s, which every CLI command and app start pays).
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -10,6 +10,7 @@ from agent.calibration import (
     summarise,
     to_scale,
 )
+from agent.report import band
 from agent.rubrics import RubricError
 
 
@@ -39,6 +40,12 @@ def test_score_to_scale_bands():
         4,
         4,
     ]
+
+
+def test_label_scale_and_report_bands_agree():
+    names = ["no credit", "weak", "partial", "good", "excellent"]
+    for score in (0, 14.9, 15, 34.9, 35, 59.9, 60, 79.9, 80, 100):
+        assert band(score) == names[to_scale(score)]
 
 
 def test_bad_calibration_line_names_file_and_line(tmp_path):
