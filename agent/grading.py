@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable
+from typing import TypeGuard
 
 import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -24,6 +25,8 @@ from agent.screen import injection_spans
 
 MAX_QUOTES = 4
 MIN_FOLLOWUP_WORDS = 4  # shorter "questions" from a weak model give way to the rubric's probe
+FEEDBACK_CHARS = 800  # the most of a model's feedback that is kept
+FOLLOWUP_CHARS = 500  # the most of a model's follow-up question that is kept
 OnDelta = Callable[[str, str], None]  # (field, text): "feedback" or "followup" as it streams
 _MIN_QUOTE_CHARS = 4
 
@@ -246,7 +249,7 @@ def to_assessment(
         flags.append("off-topic")
         score = min(score, CAP_OFF_TOPIC)
     target, text = _followup(question, asked_probes, reply)
-    feedback = " ".join(reply.feedback.split())[:800]
+    feedback = squeeze(reply.feedback, FEEDBACK_CHARS)
     return Assessment(
         question_id=question.id,
         score=score,
@@ -265,13 +268,26 @@ def _followup(
 ) -> tuple[str | None, str | None]:
     """The model's follow-up when it names a rubric criterion not yet probed; else none."""
     target = reply.followup_criterion
-    ids = {c.id for c in question.criteria}
-    if not target or target not in ids or target in asked:
+    if not probe_target(target, question, asked):
         return None, None
-    text = " ".join((reply.followup or "").split())[:500]
+    text = squeeze(reply.followup or "", FOLLOWUP_CHARS)
     if len(text.split()) < MIN_FOLLOWUP_WORDS:
         text = question.criterion(target).probe
     return target, text
+
+
+def squeeze(text: str, limit: int) -> str:
+    """A model's text as the interviewer says it: whitespace collapsed, cut at `limit`."""
+    return " ".join(text.split())[:limit]
+
+
+def probe_target(target: object, question: Question, asked: tuple[str, ...]) -> TypeGuard[str]:
+    """Whether a criterion the model names is one to probe: in the rubric, not asked yet."""
+    return (
+        isinstance(target, str)
+        and any(c.id == target for c in question.criteria)
+        and target not in asked
+    )
 
 
 def preview_ready(fields: dict, question: Question, asked: tuple[str, ...], name: str) -> bool:
@@ -285,13 +301,10 @@ def preview_ready(fields: dict, question: Question, asked: tuple[str, ...], name
         return False
     if name == "feedback":
         return True
-    target = fields.get("followup_criterion")
     text = fields.get("followup")
     return (
         fields.get("off_topic") is False
-        and isinstance(target, str)
-        and target in {c.id for c in question.criteria}
-        and target not in asked
+        and probe_target(fields.get("followup_criterion"), question, asked)
         and isinstance(text, str)
         and len(text.split()) > MIN_FOLLOWUP_WORDS  # a word more: the last may still be growing
     )
@@ -305,7 +318,7 @@ class Preview:
     so the preview is always a prefix of the message that follows it.
     """
 
-    _LIMITS = {"feedback": 800, "followup": 500}
+    _LIMITS = {"feedback": FEEDBACK_CHARS, "followup": FOLLOWUP_CHARS}
 
     def __init__(self, on_delta: OnDelta, question: Question, asked: tuple[str, ...]) -> None:
         self.on_delta = on_delta
@@ -326,7 +339,7 @@ class Preview:
                 fields, self.question, self.asked, name
             ):
                 continue
-            text = " ".join(value.split())[:limit]
+            text = squeeze(value, limit)
             sent = self.sent.get(name, 0)
             if len(text) > sent:
                 self.on_delta(name, text[sent:])
