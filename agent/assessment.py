@@ -46,6 +46,9 @@ class Assessment(BaseModel):
     followup: str | None = None
     brain: str = "offline"
     model: str = "rubric-engine"
+    # Why another brain graded than the one asked (the model failed): for the candidate to see,
+    # apart from the feedback on the answer itself.
+    note: str = ""
 
     def grade_json(self) -> dict:
         """The shape `interviewer grade` prints."""

@@ -275,11 +275,10 @@ class LLMProvider:
         reason = scrub(reason, self.profile)
         log.warning("offline fallback for %s (%s): %s", question.id, self.model, reason)
         offline = engine.assess(question, answer, asked)
-        note = fallback_note(self.model, reason)
         return offline.model_copy(
             update={
                 "flags": [*offline.flags, "offline-fallback"],
-                "feedback": f"{note}\n{offline.feedback}",
+                "note": fallback_note(self.model, reason),
             }
         )
 
@@ -539,5 +538,5 @@ def format_params(mode: StructuredMode, schema: dict) -> dict:
 
 
 def fallback_note(model: str, reason: str) -> str:
-    """The first line of a fallback grade's feedback: what failed and who graded instead."""
+    """A fallback grade's note: what failed and who graded instead."""
     return f"Note: {model} could not grade this answer ({reason}); the offline rubric engine did."

@@ -169,10 +169,7 @@ def assess_answer(state: InterviewState, deps: Deps) -> dict:
     update: dict = {"current": current, "assessment": assessment.model_dump()}
     if "offline-fallback" in assessment.flags:
         # The model failed on this answer: say so now, as a turn of its own in the transcript.
-        first, _, rest = assessment.feedback.partition("\n")
-        note = first if first.startswith("Note:") else "Note: graded by the offline rubric engine."
-        if first.startswith("Note:"):
-            update["assessment"]["feedback"] = rest
+        note = assessment.note or "Note: graded by the offline rubric engine."
         _emit(note)
         update["messages"] = [_say("note", note, question.id)]
     return update

@@ -44,6 +44,7 @@ class RegradedQuestion(BaseModel):
     criteria: list[CriterionGrade] = []
     flags: list[Flag] = []
     feedback: str = ""
+    note: str = ""  # why the offline engine graded it instead of the model, if it did
     brain: str = ""
     model: str = ""
     error: str | None = None
@@ -98,6 +99,7 @@ def _regrade_one(provider: Provider, question: Question | None, grade: Grade) ->
         criteria=new.criteria,
         flags=new.flags,
         feedback=new.feedback,
+        note=new.note,
         brain=new.brain,
         model=new.model,
     )
@@ -184,5 +186,6 @@ def format_regrade(result: Regrade) -> str:
         lines.append(
             f"{'overall':<36}{result.original_overall:>8.1f}{result.overall:>8.1f}{delta:>+8.1f}"
         )
+    lines += [f"{q.question_id}: {q.note}" for q in result.questions if q.note]
     lines.append(f"({len(result.questions)} question(s) in {result.elapsed_s:.1f} s)")
     return "\n".join(lines)

@@ -62,6 +62,7 @@ class Grade(_Model):
     model: str
     followup_criterion: str | None = None
     followup: str | None = None
+    note: str = ""  # why the offline engine graded it instead of the model, if it did
 
 
 class Transcript(_Model):

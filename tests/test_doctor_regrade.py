@@ -164,6 +164,17 @@ def test_regrade_grades_concurrently_stores_beside_and_compares(tmp_path, bank, 
     assert stored_interview in table and "overall" in table
 
 
+def test_regrade_says_why_the_model_did_not_grade(tmp_path, bank, stored_interview):
+    with FakeServer(responder=lambda request: Reply(status=401, error="bad key")) as server:
+        settings = llm_settings(tmp_path, llm_profile(server, max_attempts=1))
+        result = regrade(settings, stored_interview, "fake", bank=bank)
+    assert all("offline-fallback" in q.flags for q in result.questions)
+    reason = result.questions[0].note
+    assert reason.startswith("Note: fake-model could not grade") and "authentication" in reason
+    assert f"{result.questions[0].question_id}: {reason}" in format_regrade(result).splitlines()
+    assert not any(q.feedback.startswith("Note:") for q in result.questions)
+
+
 def test_regrade_cli_prints_differences_and_leaves_list_clean(
     tmp_path, stored_interview, capsys, monkeypatch
 ):

@@ -71,7 +71,7 @@ def test_persistent_500_makes_exactly_max_attempts_requests_then_falls_back(fake
     result = provider_for(fake, max_attempts=4).assess(question, LATENCY_ANSWER)
     assert len(fake.completions) == 4, "SDK retries off: our attempts are the only ones"
     assert "offline-fallback" in result.flags
-    assert "answered HTTP 500: boom" in result.feedback
+    assert "answered HTTP 500: boom" in result.note
 
 
 def test_backoff_grows_between_attempts(fake, question):
@@ -117,8 +117,8 @@ def test_auth_failure_is_not_retried_and_says_what_to_fix(question):
         result = provider.assess(question, LATENCY_ANSWER)
         assert len(server.completions) == 1
     assert "offline-fallback" in result.flags
-    assert "authentication failed" in result.feedback and "check the API key" in result.feedback
-    assert "the-wrong-key" not in result.feedback
+    assert "authentication failed" in result.note and "check the API key" in result.note
+    assert "the-wrong-key" not in result.note
 
 
 def test_unreachable_server_falls_back_with_a_clear_reason(question, bank):
@@ -131,7 +131,7 @@ def test_unreachable_server_falls_back_with_a_clear_reason(question, bank):
     )
     result = LLMProvider(profile).assess(question, LATENCY_ANSWER)
     assert "offline-fallback" in result.flags
-    assert "cannot connect to http://127.0.0.1:" in result.feedback
+    assert "cannot connect to http://127.0.0.1:" in result.note
 
 
 # --- whole interviews under each fault ---------------------------------------------------------
@@ -201,6 +201,7 @@ def test_every_fault_leaves_a_complete_transcript(
     if falls_back:
         assert first.brain == "offline" and not first.feedback.startswith("Note:")
         assert len(notes) == 1 and notes[0].text.startswith("Note: fake-model could not grade")
+        assert first.note == notes[0].text, "the stored grade keeps why the model did not grade"
     else:
         assert first.brain == "llm" and not notes
     # The second answer is an injection the echo grader "obeys" with points: overruled.
@@ -288,7 +289,7 @@ def test_an_error_sent_mid_stream_is_retried_then_falls_back_saying_so(question)
         assert len(server.completions) == 3
     assert stats.reasks == 0 and stats.fallbacks == 1
     assert "offline-fallback" in result.flags
-    assert "the stream ended in an error: overloaded" in result.feedback
+    assert "the stream ended in an error: overloaded" in result.note
 
 
 def test_streamed_replies_keep_one_connection_alive(question):
@@ -326,4 +327,4 @@ def test_a_server_echoing_the_key_in_an_error_never_gets_it_into_the_transcript(
         profile = llm_profile(server, api_key="local-secret-key-42")
         result = LLMProvider(profile).assess(question, LATENCY_ANSWER)
     assert "offline-fallback" in result.flags
-    assert "local-secret-key-42" not in result.feedback and "****y-42" in result.feedback
+    assert "local-secret-key-42" not in result.note and "****y-42" in result.note

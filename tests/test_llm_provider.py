@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from agent import engine
 from agent.fakeserver import FakeServer, Reply, grade_reply
 from agent.grading import normalise, quote_in, response_schema, strip_wrapping
 from agent.llm import LLMProvider
@@ -152,8 +153,9 @@ def test_two_failed_reasks_end_in_a_flagged_offline_grade(fake, question):
     assert len(fake.completions) == 3, "the first ask and exactly two re-asks"
     assert "offline-fallback" in result.flags
     assert result.brain == "offline"
-    assert result.feedback.startswith("Note: fake-model could not grade this answer")
-    assert "did not validate" in result.feedback
+    assert result.note.startswith("Note: fake-model could not grade this answer")
+    assert "did not validate" in result.note
+    assert result.feedback == engine.assess(question, LATENCY_ANSWER).feedback
     assert result.score > 0, "the offline engine still credits a good answer"
     assert provider.stats.fallbacks == 1 and provider.stats.reasks == 2
 

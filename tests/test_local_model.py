@@ -106,7 +106,7 @@ def test_one_answer_gives_a_validated_grade_or_a_clean_fallback(profile, questio
     assert 0 <= result.score <= 100
     assert [c.id for c in result.criteria] == [c.id for c in question.criteria]
     if "offline-fallback" in result.flags:
-        assert result.brain == "offline" and result.feedback.startswith("Note:")
+        assert result.brain == "offline" and result.note.startswith("Note:")
     else:
         assert result.brain == "llm"
         answer = normalise(LATENCY_ANSWER)

@@ -330,6 +330,21 @@ def test_review_opens_one_interview_with_its_report_and_chat(transcripts: Path) 
     assert any(b.label == "Download Markdown" for b in at.get("download_button"))
 
 
+def test_review_shows_why_the_model_did_not_grade_as_plain_text(transcripts: Path) -> None:
+    interview_id = make_interview()
+    path = TranscriptStore(transcripts).path_for(interview_id)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    note = "Note: m could not grade this answer (HTTP 500: **<b>boom</b>**); the engine did."
+    data["grades"][0]["flags"].append("offline-fallback")
+    data["grades"][0]["note"] = note
+    path.write_text(json.dumps(data), encoding="utf-8")
+    at = run_app("views/review.py")
+    at.selectbox[1].set_value(interview_id).run()
+    assert not at.exception, at.exception
+    assert any("offline rubric engine" in w.value for w in at.warning)
+    assert note in texts(at)
+
+
 def test_review_deletes_only_after_confirmation(transcripts: Path) -> None:
     interview_id = make_interview()
     path = transcripts / f"{interview_id}.json"

@@ -167,6 +167,8 @@ def _question(
                 st.caption(md(note))
             else:
                 st.warning(note, icon=":material/flag:")
+            if flag == "offline-fallback" and grade.note:
+                st.text(grade.note)  # it quotes the server, so it is shown as plain text
         if grade.feedback:
             st.caption("Feedback")
             st.text(grade.feedback)
