@@ -152,14 +152,10 @@ def _check_stream(report: DoctorReport, provider) -> None:
         first = first if first is not None else _ms(t0)
         pieces.append(piece)
 
-    params = {
-        "model": provider.model,
-        "messages": _messages(prompts.DOCTOR_PING),
-        "timeout": provider.profile.timeout,
-        **provider.sampling(),
-    }
+    deadline = time.monotonic() + provider.profile.timeout
+    params = provider.params(_messages(prompts.DOCTOR_PING), "prompt", {}, deadline)
     try:
-        provider.stream_chat(params, time.monotonic() + provider.profile.timeout, on_piece)
+        provider.stream_chat(params, deadline, on_piece)
     except DeadlineExceeded:
         pass  # what came within the time limit is enough to tell
     except Exception as exc:

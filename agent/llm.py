@@ -382,14 +382,7 @@ class LLMProvider:
         preview: Preview | None = None,
     ) -> Completion:
         """Exactly one HTTP request."""
-        timeout = max(0.05, min(self.profile.timeout, deadline - time.monotonic()))
-        params = {
-            "model": self.model,
-            "messages": messages,
-            "timeout": timeout,
-            **format_params(mode, schema),
-            **self.sampling(),
-        }
+        params = self.params(messages, mode, schema, deadline)
         self.stats.add(calls=1)
         t0 = time.perf_counter()
         try:
@@ -463,6 +456,19 @@ class LLMProvider:
         self.stats.add(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
         ms = (time.perf_counter() - t0) * 1000
         return Completion(text, ms, first, prompt_tokens, completion_tokens)
+
+    def params(
+        self, messages: list[dict], mode: StructuredMode, schema: dict, deadline: float
+    ) -> dict:
+        """The fields of one chat completion request in `mode`, within the time left."""
+        timeout = max(0.05, min(self.profile.timeout, deadline - time.monotonic()))
+        return {
+            "model": self.model,
+            "messages": messages,
+            "timeout": timeout,
+            **format_params(mode, schema),
+            **self.sampling(),
+        }
 
     def sampling(self) -> dict:
         """Token limit and temperature, under the names this server takes."""
