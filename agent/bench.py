@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -330,7 +329,7 @@ def serve_loopback(delay_s: float) -> None:
         sys.stdin.read()
 
 
-def _reap(proc: subprocess.Popen, timeout: float = 10) -> None:
+def reap(proc: subprocess.Popen, timeout: float = 10) -> None:
     """Wait for `proc` to exit, killing it if it has not within `timeout` seconds."""
     try:
         proc.wait(timeout=timeout)
@@ -364,7 +363,7 @@ def loopback_server(delay_s: float) -> Iterator[str]:
         finally:
             if proc.stdin:
                 proc.stdin.close()
-            _reap(proc)
+            reap(proc)
             if proc.stdout:
                 proc.stdout.close()
 
@@ -573,12 +572,6 @@ def _cli_help_s(env: dict[str, str]) -> float:
     return time.perf_counter() - t0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
@@ -589,7 +582,9 @@ def _http_ok(url: str) -> bool:
 
 def _server_ready_s(env: dict[str, str], timeout: float = 60.0) -> float:
     """Spawn `streamlit run ui/app.py` and time until it serves the page and its health check."""
-    port = _free_port()
+    from agent.fakeserver import free_port
+
+    port = free_port()
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "ui" / "app.py"),
         "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -610,7 +605,7 @@ def _server_ready_s(env: dict[str, str], timeout: float = 60.0) -> float:
         raise RuntimeError(f"streamlit did not serve the page within {timeout:.0f} s")
     finally:
         proc.terminate()
-        _reap(proc)
+        reap(proc)
 
 
 _APPTEST = """

@@ -181,6 +181,13 @@ class FakeServer:
         return self._sleep(deadline - time.monotonic())
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (at the moment of asking)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(_Handler):
         fake = server

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import urllib.request
@@ -10,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from agent.bench import reap
+from agent.fakeserver import free_port
 
-def free_port() -> int:
-    """A loopback port nothing listens on (at the moment of asking)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+__all__ = ["free_port", "stop", "wait_for_http"]
 
 
 def wait_for_http(url: str, proc: subprocess.Popen, log: Path, what: str, timeout: float) -> None:
@@ -36,8 +33,4 @@ def wait_for_http(url: str, proc: subprocess.Popen, log: Path, what: str, timeou
 def stop(proc: subprocess.Popen, timeout: float) -> None:
     """Ask a server to stop; kill it if it has not within `timeout` seconds."""
     proc.terminate()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+    reap(proc, timeout)
