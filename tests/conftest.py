@@ -8,6 +8,7 @@ import pytest
 
 from agent.assessment import Assessment
 from agent.config import Settings
+from agent.providers import OfflineProvider
 from agent.rubrics import Bank, Question, load_bank
 from agent.session import Interviewer
 
@@ -25,6 +26,24 @@ def isolated_config(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def bank() -> Bank:
     return load_bank()
+
+
+@pytest.fixture
+def question(bank: Bank) -> Question:
+    """The seed's worked question on optimising inference latency."""
+    return bank.get("seed-inference-latency")
+
+
+class CrashingProvider(OfflineProvider):
+    """Dies inside grading, as a process killed between taking an answer and replying would."""
+
+    def assess(self, question: Question, answer: str, asked_probes: tuple[str, ...] = ()):
+        raise KeyboardInterrupt
+
+
+@pytest.fixture
+def crashing_provider() -> CrashingProvider:
+    return CrashingProvider()
 
 
 @pytest.fixture

@@ -30,11 +30,6 @@ from tests.servers import free_port
 __all__ = ["fake"]
 
 
-@pytest.fixture
-def question(bank):
-    return bank.get("seed-inference-latency")
-
-
 # --- the provider alone ------------------------------------------------------------------------
 
 

@@ -18,7 +18,6 @@ import pytest
 
 from agent import cli
 from agent.config import Settings
-from agent.providers import OfflineProvider
 from agent.session import Interviewer, interview_settings
 from agent.transcripts import Transcript, TranscriptStore
 
@@ -181,19 +180,14 @@ def _in_order(texts: list[str], sent: list[str]) -> bool:
     return len(positions) == len(texts) and positions == sorted(set(positions))
 
 
-class _CrashingProvider(OfflineProvider):
-    """Dies inside grading, as a process killed between taking an answer and replying would."""
-
-    def assess(self, question, answer, asked_probes=()):
-        raise KeyboardInterrupt
-
-
-def test_answer_taken_but_not_graded_before_a_crash_is_graded_after_restart(tmp_path, bank):
+def test_answer_taken_but_not_graded_before_a_crash_is_graded_after_restart(
+    tmp_path, bank, crashing_provider
+):
     settings = Settings(transcripts_dir=tmp_path / "transcripts")
     with Interviewer(settings, bank=bank) as iv:
         iid = iv.start(interview_settings(questions=3, seed=2)).interview_id
         iv.reply(iid, ANSWERS[0])
-    with Interviewer(settings, provider=_CrashingProvider(), bank=bank) as iv:
+    with Interviewer(settings, provider=crashing_provider, bank=bank) as iv:
         with pytest.raises(KeyboardInterrupt):
             iv.reply(iid, ANSWERS[1])
 
@@ -230,11 +224,11 @@ def test_answer_handed_over_but_not_yet_taken_before_a_crash_is_kept(tmp_path, b
         assert _candidate_texts(iv.store, iid) == ANSWERS[:4]
 
 
-def test_reply_after_a_cut_short_turn_is_not_swallowed(tmp_path, bank):
+def test_reply_after_a_cut_short_turn_is_not_swallowed(tmp_path, bank, crashing_provider):
     settings = Settings(transcripts_dir=tmp_path / "transcripts")
     with Interviewer(settings, bank=bank) as iv:
         iid = iv.start(interview_settings(questions=3, seed=2)).interview_id
-    with Interviewer(settings, provider=_CrashingProvider(), bank=bank) as iv:
+    with Interviewer(settings, provider=crashing_provider, bank=bank) as iv:
         with pytest.raises(KeyboardInterrupt):
             iv.reply(iid, ANSWERS[0])
     with Interviewer(settings, bank=bank) as iv:

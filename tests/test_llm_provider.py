@@ -17,11 +17,6 @@ from tests.fake_llm import LATENCY_ANSWER, fake, full_marks, good_reply, provide
 __all__ = ["fake"]  # the fixture, imported for pytest
 
 
-@pytest.fixture
-def question(bank):
-    return bank.get("seed-inference-latency")
-
-
 def test_one_request_grades_with_verified_quotes_and_our_own_overall(fake, question):
     fake.enqueue(
         Reply(

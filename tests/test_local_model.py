@@ -82,11 +82,6 @@ def profile(server_url) -> Profile:
     )
 
 
-@pytest.fixture
-def question(bank):
-    return bank.get("seed-inference-latency")
-
-
 def test_doctor_passes_and_finds_json_object_with_schema(tmp_path, profile):
     report = run_doctor(llm_settings(tmp_path, profile))
     print(format_report(report))

@@ -163,16 +163,11 @@ def test_reload_with_the_id_in_the_url_resumes_the_interview(transcripts: Path) 
     assert any("on this answer" in m.value for m in at.markdown), "answer timer missing"
 
 
-class _CrashingProvider(OfflineProvider):
-    """Dies inside grading, as a process killed between taking an answer and replying would."""
-
-    def assess(self, question, answer, asked_probes=()):
-        raise KeyboardInterrupt
-
-
-def test_opening_an_interview_finishes_a_turn_cut_short_by_a_crash(transcripts: Path) -> None:
+def test_opening_an_interview_finishes_a_turn_cut_short_by_a_crash(
+    transcripts: Path, crashing_provider: OfflineProvider
+) -> None:
     interview_id = make_interview(finish=False, answers=0)
-    with Interviewer(load_settings(), provider=_CrashingProvider()) as iv:
+    with Interviewer(load_settings(), provider=crashing_provider) as iv:
         with pytest.raises(KeyboardInterrupt):
             iv.reply(interview_id, GOOD_ANSWER)
     on_disk = TranscriptStore(transcripts).load(interview_id)
