@@ -144,7 +144,7 @@ def _fault_script(kind: str) -> list[Reply]:
     return {
         "429": [Reply(status=429), Reply(status=429)],
         "500": [Reply(status=500)] * 3,
-        "timeout": [Reply(delay=1.5)] * 3,
+        "timeout": [Reply(delay=2.5)] * 3,
         "malformed-body": [Reply(body="<html>bad gateway")] * 3,
         "malformed-json": [Reply(content='{"criteria": {"oops"')] * 3,
         "schema-violation": [Reply(content=fabricated)] * 3,
@@ -173,7 +173,9 @@ def test_every_fault_leaves_a_complete_transcript(
     listen = {"on_delta": deltas.append} if streamed else {}
     with FakeServer(responder=echo_grader(probe=False)) as server:
         server.enqueue(*_fault_script(kind))
-        profile = llm_profile(server, timeout=0.4, max_attempts=3)
+        # A second is far beyond a normal reply here even on a busy machine, and well short of
+        # the scripted timeouts.
+        profile = llm_profile(server, timeout=1.0, max_attempts=3)
         with Interviewer(llm_settings(tmp_path, profile), bank=bank) as iv:
             # Feedback after each answer: with no follow-ups, that is what a model's words become.
             options = interview_settings(questions=2, max_followups=0, feedback="each", seed=7)
@@ -257,7 +259,7 @@ def _streamed_grade(server: FakeServer, question):
     """The grade and the provider's counters, for one streamed answer."""
     from agent.llm import LLMProvider
 
-    with closing(LLMProvider(llm_profile(server, timeout=0.4, max_attempts=3))) as provider:
+    with closing(LLMProvider(llm_profile(server, timeout=1.0, max_attempts=3))) as provider:
         result = provider.assess(question, LATENCY_ANSWER, on_delta=lambda field, text: None)
     return result, provider.stats
 
