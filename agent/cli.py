@@ -212,6 +212,8 @@ def cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
     _out(
         f"{args.question}: {assessment.score:.0f}/100  flags: {', '.join(assessment.flags) or '-'}"
     )
+    if assessment.note:
+        _out(assessment.note)
     for c in assessment.criteria:
         _out(f"  {c.id:<22} {c.score}/{c.max_score}  {c.level}")
         for quote in c.evidence:

@@ -175,6 +175,17 @@ def test_regrade_says_why_the_model_did_not_grade(tmp_path, bank, stored_intervi
     assert not any(q.feedback.startswith("Note:") for q in result.questions)
 
 
+def test_grade_cli_says_why_the_model_did_not_grade(tmp_path, capsys, monkeypatch):
+    with FakeServer(responder=lambda request: Reply(status=500, error="model crashed")) as server:
+        for key, value in _config_env(tmp_path, server.base_url).items():
+            monkeypatch.setenv(key, value)
+        args = ["grade", "--question", "seed-inference-latency", "--answer", LATENCY_ANSWER]
+        assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "offline-fallback" in lines[0]
+    assert lines[1].startswith("Note: fake-model could not grade") and "model crashed" in lines[1]
+
+
 def test_regrade_cli_prints_differences_and_leaves_list_clean(
     tmp_path, stored_interview, capsys, monkeypatch
 ):
