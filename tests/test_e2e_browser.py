@@ -92,6 +92,25 @@ def _send(page, text: str) -> None:
     box.press("Enter")
 
 
+def _choose_first(page, label: str, attempts: int = 5) -> None:
+    """Pick a selectbox's first option. A click that lands while the page is still rerunning
+    opens a list the rerun then closes, so open it again until the options show."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    option = page.get_by_role("option").first
+    for attempt in range(attempts):
+        box.click()
+        try:
+            option.wait_for(state="visible", timeout=5000)
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            continue
+        option.click()
+        return
+
+
 def _no_error_shown(page) -> None:
     assert page.get_by_test_id("stException").count() == 0
     assert page.get_by_test_id("stAlertContentError").count() == 0
@@ -158,8 +177,7 @@ def test_offline_interview_report_and_review_in_a_real_browser(app_server) -> No
             # Find it on the Review page and open it.
             page.get_by_test_id("stSidebarNavLink").filter(has_text="Review").click()
             expect(page.get_by_role("heading", name="Review")).to_be_visible()
-            page.get_by_test_id("stSelectbox").filter(has_text="Open an interview").click()
-            page.get_by_role("option").first.click()
+            _choose_first(page, "Open an interview")
             expect(page.get_by_role("tab", name="Conversation")).to_be_visible()
             page.wait_for_url(f"**/review?interview={interview_id}")
             expect(page.get_by_test_id("stMetric").filter(has_text="Overall")).to_be_visible()
