@@ -182,6 +182,25 @@ def progress_header(iv: Interviewer, state: InterviewState) -> None:
             answer_timer(float(current["asked_at"]))
 
 
+SAVE_ERROR_KEY = "save_error"  # the last turn's failed save, shown once on the next render
+
+
+def not_sent(exc: turns.TurnBusy) -> None:
+    st.warning(f"Not sent: {exc}. Try again in a moment.", icon=":material/hourglass_top:")
+
+
+def outcome(turn: turns.Turn) -> Exception | None:
+    """A finished turn's error meant for the candidate, if any. Any other error is raised (the
+    app shows a calm message and logs the details); a failed save is kept for the next render."""
+    if turn.error is not None:
+        if not isinstance(turn.error, USER_ERRORS):
+            raise turn.error
+        return turn.error
+    if turn.result is not None and turn.result.save_error:
+        st.session_state[SAVE_ERROR_KEY] = turn.result.save_error
+    return None
+
+
 def take_turn(iv: Interviewer, interview_id: str, text: str, chat) -> None:
     """Send the candidate's words (an answer or a command) and show the reply as it comes."""
     with chat:
@@ -197,21 +216,17 @@ def take_turn(iv: Interviewer, interview_id: str, text: str, chat) -> None:
         turn = turns.start(interview_id, run)
     except turns.TurnBusy as exc:
         waiting.empty()
-        st.warning(f"Not sent: {exc}. Try again in a moment.", icon=":material/hourglass_top:")
+        not_sent(exc)
         return
     live = LiveReply(chat, waiting)
     for kind, payload in turn.events():
         (live.delta if kind == "delta" else live.complete)(payload)
     turn.wait()
-    if turn.error is not None:
+    if error := outcome(turn):
         waiting.empty()
-        if not isinstance(turn.error, USER_ERRORS):
-            raise turn.error  # the app shows a calm message and logs the details
         with chat:
-            st.error(str(turn.error), icon=":material/error:")
+            st.error(str(error), icon=":material/error:")
         return
-    if turn.result is not None and turn.result.save_error:
-        st.session_state["save_error"] = turn.result.save_error
     st.rerun()
 
 
@@ -242,10 +257,7 @@ def finish_cut_short_turn(iv: Interviewer, interview_id: str) -> bool:
         return False
     with st.spinner("Finishing the reply that was cut short…"):
         turn.wait(timeout=600)
-    if turn.error is not None and not isinstance(turn.error, USER_ERRORS):
-        raise turn.error
-    if turn.result is not None and turn.result.save_error:
-        st.session_state["save_error"] = turn.result.save_error
+    outcome(turn)  # only an unexpected error stops the page; it reads the state next either way
     return True
 
 
@@ -268,17 +280,13 @@ def confirm_end(iv: Interviewer, interview_id: str, before: int) -> None:
         try:  # a turn like any other, so a rerun cannot cut it short
             turn = turns.start(interview_id, run)
         except turns.TurnBusy as exc:
-            st.warning(f"Not sent: {exc}. Try again in a moment.", icon=":material/hourglass_top:")
+            not_sent(exc)
             return
         with st.spinner("Writing your report…"):
             turn.wait()
-        if turn.error is not None:
-            if not isinstance(turn.error, USER_ERRORS):
-                raise turn.error
-            st.error(str(turn.error), icon=":material/error:")
+        if error := outcome(turn):
+            st.error(str(error), icon=":material/error:")
             return
-        if turn.result is not None and turn.result.save_error:
-            st.session_state["save_error"] = turn.result.save_error
         st.session_state[STREAM_KEY] = {"id": interview_id, "index": before + 1}
         st.rerun()
     if right.button("Keep going", width="stretch"):
@@ -326,7 +334,7 @@ def pending_stream(interview_id: str) -> int | None:
 
 def show_save_error() -> None:
     """The last turn's failed save, once."""
-    if error := st.session_state.pop("save_error", None):
+    if error := st.session_state.pop(SAVE_ERROR_KEY, None):
         st.warning(f"Your answer was recorded, but the transcript could not be saved: {error}",
                    icon=":material/warning:")
 
