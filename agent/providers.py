@@ -35,6 +35,14 @@ class OfflineProvider:
         return engine.assess(question, answer, asked_probes)
 
 
+def close_provider(provider: Provider) -> None:
+    """Release what a provider holds (an LLM provider's kept-alive connections); the offline
+    engine holds nothing."""
+    close = getattr(provider, "close", None)
+    if close is not None:
+        close()
+
+
 def make_provider(settings: Settings, profile: str | None = None) -> Provider:
     """The provider for the active profile (or `profile`): the offline engine by default."""
     chosen = settings.profile_named(profile) if profile else settings.active

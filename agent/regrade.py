@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agent.assessment import CriterionGrade, Flag
 from agent.config import Settings
-from agent.providers import Provider, make_provider
+from agent.providers import Provider, close_provider, make_provider
 from agent.resume import deep_dives
 from agent.rubrics import Bank, Question, load_bank
 from agent.transcripts import (
@@ -134,9 +134,8 @@ def regrade(
                 pool.map(lambda g: _regrade_one(provider, questions.get(g.question_id), g), grades)
             )
     finally:
-        close_provider = getattr(provider, "close", None)
-        if owned and close_provider:
-            close_provider()
+        if owned:
+            close_provider(provider)
     done = [r for r in results if r.score is not None]
     return Regrade(
         interview_id=transcript.id,

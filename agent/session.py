@@ -20,7 +20,7 @@ from langgraph.types import Command, StateSnapshot
 from agent.config import Settings
 from agent.graph import build_graph, sqlite_checkpointer, sync_checkpoints
 from agent.nodes import Listeners
-from agent.providers import Provider, make_provider
+from agent.providers import Provider, close_provider, make_provider
 from agent.resume import clean_bullets, deep_dives
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, Bank, Question, load_bank
 from agent.state import InterviewSettings, InterviewState, Message
@@ -141,9 +141,8 @@ class Interviewer:
     def close(self) -> None:
         self._syncer.shutdown()
         self.checkpointer.conn.close()
-        close_provider = getattr(self.provider, "close", None)
-        if self._owns_provider and close_provider:
-            close_provider()
+        if self._owns_provider:
+            close_provider(self.provider)
 
     def __enter__(self) -> Interviewer:
         return self

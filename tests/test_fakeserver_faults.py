@@ -325,3 +325,19 @@ def test_a_server_echoing_the_key_in_an_error_never_gets_it_into_the_transcript(
         result = LLMProvider(profile).assess(question, LATENCY_ANSWER)
     assert "offline-fallback" in result.flags
     assert "local-secret-key-42" not in result.note and "****y-42" in result.note
+
+
+def test_an_interviewer_closes_the_provider_it_made_and_leaves_a_given_one_open(tmp_path, bank):
+    from agent.llm import LLMProvider
+
+    with FakeServer() as server:
+        settings = llm_settings(tmp_path, llm_profile(server))
+        with Interviewer(settings, bank=bank) as iv:
+            made = iv.provider
+        assert isinstance(made, LLMProvider) and made.client.is_closed()
+        given = LLMProvider(llm_profile(server))
+        with closing(given):
+            with Interviewer(settings, provider=given, bank=bank):
+                pass
+            assert not given.client.is_closed(), "its owner closes it"
+        assert given.client.is_closed()
