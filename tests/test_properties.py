@@ -104,8 +104,9 @@ def test_grading_any_text_on_every_seed_question_stays_on_scale(answer, probed):
 
 # A question with any text, or with sentences of its own reference answer, so the top of the
 # scale and an answer with nothing left to probe are reached too.
+_OWN_SENTENCES = {q.id: _made_of(_sentences(q)) for q in BANK.questions}  # built once
 QUESTION_AND_ANSWER = st.sampled_from(BANK.questions).flatmap(
-    lambda q: st.tuples(st.just(q), ANSWERS | _made_of(_sentences(q)))
+    lambda q: st.tuples(st.just(q), ANSWERS | _OWN_SENTENCES[q.id])
 )
 
 
