@@ -214,19 +214,53 @@ _REJECTING = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
+def _compile_claim_cues(cues: tuple[str, ...]) -> tuple[tuple[_Cue, ...], ...]:
+    """Each cue as its parts: one phrase, or the ` & `-joined phrases that must share a clause."""
+    out = []
+    for cue in cues:
+        parts = tuple(_Cue(stems(p)) for p in cue.split("&") if stems(p))
+        if parts:
+            out.append(parts)
+    return tuple(out)
+
+
+def _states(sentence: Sentence, parts: tuple[_Cue, ...]) -> bool:
+    """The sentence asserts every part of a claim cue: all in one clause, none negated."""
+    if len(parts) == 1:
+        at = find(parts[0].stems, sentence.stems)
+        return at >= 0 and not _negated(sentence, at, len(parts[0].stems))
+    for clause in set(sentence.clauses):
+        lo = sentence.clauses.index(clause)
+        hi = lo + sentence.clauses.count(clause)
+        window = sentence.stems[lo:hi]
+        spots = [find(p.stems, window) for p in parts]
+        if all(at >= 0 for at in spots) and not any(
+            _negated(sentence, lo + at, len(p.stems)) for at, p in zip(spots, parts, strict=True)
+        ):
+            return True
+    return False
+
+
+def claimed_misconceptions(question: Question, sents: list[Sentence]) -> dict[int, str]:
+    """Index of each known wrong claim the answer states -> the first sentence stating it
+    (sentences that reject the claim, "people think ...", do not count)."""
+    found: dict[int, str] = {}
+    claim_sents = [s for s in sents if not _REJECTING.search(s.text)]
+    for index, wrong in enumerate(question.misconceptions):
+        cues = _compile_claim_cues(tuple(wrong.cues))
+        for sentence in claim_sents:
+            if any(_states(sentence, parts) for parts in cues):
+                found[index] = sentence.text
+                break
+    return found
+
+
 def _misconceptions(question: Question, sents: list[Sentence]) -> dict[str, set[str]]:
     """Criterion id -> sentences stating a known wrong claim against it (not ones rejecting it)."""
     found: dict[str, set[str]] = {}
-    for wrong in question.misconceptions:
-        cues = _compile_cues(tuple(wrong.cues))
-        for sentence in sents:
-            if _REJECTING.search(sentence.text):
-                continue
-            for cue in cues:
-                at = find(cue.stems, sentence.stems)
-                if at >= 0 and not _negated(sentence, at, len(cue.stems)):
-                    found.setdefault(wrong.criterion, set()).add(sentence.text)
-                    break
+    for index, text in claimed_misconceptions(question, sents).items():
+        found.setdefault(question.misconceptions[index].criterion, set()).add(text)
     return found
 
 

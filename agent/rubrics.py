@@ -107,13 +107,26 @@ class Criterion(_Strict):
 
 
 class Misconception(_Strict):
-    """A known wrong claim; stating it caps the criterion it undermines at weak."""
+    """A known wrong claim; stating it earns nothing, caps the criterion it undermines and caps
+    the whole answer below a pass.
+
+    A cue is a phrase, or phrases joined by ` & ` that must all appear in one sentence, in any
+    order ("l2 & exactly zero"), so one cue catches the many ways people word the same claim.
+    """
 
     claim: str = Field(min_length=1)
+    correction: str = ""
     criterion: str
     cues: list[str] = Field(min_length=1)
 
     _cues = field_validator("cues", mode="before")(Concept._numbers_are_cues_too.__func__)
+
+    @field_validator("cues")
+    @classmethod
+    def _parts_not_blank(cls, cues: list[str]) -> list[str]:
+        if any(not part.strip() for cue in cues for part in cue.split("&")):
+            raise ValueError("cues and their ' & ' parts must not be blank")
+        return cues
 
 
 class Question(_Strict):
