@@ -13,6 +13,8 @@ Flag = Literal[
     "keyword-list",
     "contradiction",
     "misconception",
+    "question-echo",
+    "uncertain",
     "rambling",
     "skipped",
     "offline-fallback",

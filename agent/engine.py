@@ -1,43 +1,26 @@
 """The offline rubric engine: grades an answer against a question's criteria, no model needed.
 
-It finds each criterion's concepts in the answer by stemmed cue phrases, ignores mentions that are
-negated ("latency is not a concern"), credits a concept more when the sentence that names it also
-explains (a reason, an example, a number, a trade-off), and keeps those sentences as evidence.
+It finds each criterion's concepts in the answer by stemmed cue phrases, credits only sentences
+that support them (not negated, not said of something that was not done, not hedged away),
+credits a concept more when the sentence that names it also explains (a reason, an example, a
+number, a trade-off), and keeps those sentences as evidence. A stated misconception earns nothing
+and caps the answer below a pass; lists of terms, question echoes, injections and non-answers are
+capped whatever cues they contain.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from agent.assessment import Assessment, CriterionGrade, Flag
-from agent.rubrics import MAX_LEVEL, MISSED_AT_OR_BELOW, Criterion, Question
-from agent.screen import injection_spans, is_non_answer
+from agent.claims import Cue, claimed_misconceptions, compile_cues, negated, supports
+from agent.feedback import feedback_text
+from agent.rubrics import MAX_LEVEL, Criterion, Misconception, Question
+from agent.screen import injection_spans, is_non_answer, is_question_echo
+from agent.text import STOPWORDS as _STOPWORDS
 from agent.text import Sentence, find, sentences, stem, stems
 
-_STOPWORDS = frozenset(
-    "a an the and or but if then so because as of to in on at by for with from into about than "
-    "that this these those it its is are was were be been being do does did have has had i we you "
-    "they he she my our your their me us them which who what when where why how not no can could "
-    "would should will may might must also just more most very such there here all any each some "
-    "while whereas since".split()
-)
-_NEGATORS = frozenset(
-    "not never none nothing nobody cannot nor neither dont doesnt isnt arent wont cant shouldnt "
-    "didnt wasnt werent avoid avoids avoided".split()
-)
-_NEGATION_WINDOW = 6
-# Words a negation reaches through to the concept: "never really use batching", "don't need a
-# feature store". Any other word between them takes the negation instead: "you cannot average
-# percentiles" rejects averaging, not percentiles.
-_TRANSPARENT = frozenset(
-    "a an the any much many really actually even ever at all use using used need needs needed "
-    "care about consider worry bother require requires matter matters want recommend do does did "
-    "have has be is are was were to t s rely on more of them it they can could will would "
-    "handle handles support supports include includes cover covers process deal with work "
-    "understand generate produce".split()
-)
 _EXPLAIN_STEMS = frozenset(
     stem(w)
     for w in (
@@ -60,53 +43,10 @@ _ABSOLUTE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class _Cue:
-    stems: tuple[str, ...]
-
-
 @dataclass
 class _Hit:
     sentence: Sentence
     explains: bool
-
-
-@lru_cache(maxsize=4096)
-def _compile_cues(cues: tuple[str, ...]) -> tuple[_Cue, ...]:
-    return tuple(_Cue(stems(c)) for c in cues if stems(c))
-
-
-def _negated(sentence: Sentence, start: int, length: int) -> bool:
-    """A cue is negated by a negator shortly before it, or by `is not`/`never` right after it."""
-    ws = sentence.words
-    clause = sentence.clauses[start]
-    for i in range(max(0, start - _NEGATION_WINDOW), start):
-        if sentence.clauses[i] != clause:
-            continue
-        w = ws[i]
-        contraction = w == "t" and i > 0 and ws[i - 1].endswith("n")
-        if (
-            (w in _NEGATORS or contraction)
-            and not _contrast_between(ws, i, start)
-            and all(between in _TRANSPARENT for between in ws[i + 1 : start])
-        ):
-            nxt = ws[i + 1] if i + 1 < len(ws) else ""
-            if nxt not in ("only", "just", "merely"):
-                return True
-        if w == "no" and i == start - 1:
-            return True
-    end = start + length
-    after = [w for k, w in enumerate(ws[end : end + 3], end) if sentence.clauses[k] == clause]
-    for j, w in enumerate(after):
-        if w in ("not", "never") or (w == "t" and j > 0 and after[j - 1].endswith("n")):
-            nxt = after[j + 1] if j + 1 < len(after) else ""
-            if nxt not in ("only", "just", "merely"):
-                return True
-    return False
-
-
-def _contrast_between(ws: tuple[str, ...], i: int, j: int) -> bool:
-    return any(w in ("but", "however", "instead", "rather") for w in ws[i + 1 : j])
 
 
 def _explains(sentence: Sentence) -> bool:
@@ -124,11 +64,11 @@ def _explains(sentence: Sentence) -> bool:
     return has_marker or has_number or long_prose
 
 
-def _find_concept(cues: tuple[_Cue, ...], sents: list[Sentence]) -> tuple[_Hit | None, bool]:
-    """The best sentence naming a concept (explaining beats mentioning), and whether it was
-    only ever named in the negative."""
+def _find_concept(cues: tuple[Cue, ...], sents: list[Sentence]) -> tuple[_Hit | None, bool]:
+    """The best sentence supporting a concept (explaining beats mentioning), and whether the
+    answer only ever named it to dismiss it."""
     best: _Hit | None = None
-    negated_only = False
+    dismissed = False
     for sentence in sents:
         found = [(at, cue) for cue in cues if (at := find(cue.stems, sentence.stems)) >= 0]
         if not found:
@@ -136,17 +76,23 @@ def _find_concept(cues: tuple[_Cue, ...], sents: list[Sentence]) -> tuple[_Hit |
         # One negated phrasing dismisses the concept for the whole clause ("never use batching
         # to group requests" does not cover batching through "group requests").
         negated_clauses = {
-            sentence.clauses[at] for at, cue in found if _negated(sentence, at, len(cue.stems))
+            sentence.clauses[at] for at, cue in found if negated(sentence, at, len(cue.stems))
         }
-        if any(sentence.clauses[at] not in negated_clauses for at, _ in found):
+        supported = [
+            at
+            for at, cue in found
+            if sentence.clauses[at] not in negated_clauses
+            and supports(sentence, at, len(cue.stems))
+        ]
+        if supported:
             hit = _Hit(sentence, _explains(sentence))
             if best is None or (hit.explains and not best.explains):
                 best = hit
             if best.explains:
                 break
-        else:
-            negated_only = True
-    return best, negated_only and best is None
+        elif negated_clauses:
+            dismissed = True
+    return best, dismissed and best is None
 
 
 def _level(hits: list[_Hit | None]) -> int:
@@ -167,17 +113,43 @@ def _level(hits: list[_Hit | None]) -> int:
     return 2
 
 
+# Words that join the items of a list of terms however it is punctuated: "Kafka and Spark with
+# a feature store using Kubernetes".
+_LIST_JOINERS = re.compile(r"[,;/|&+\u2022]|\b(?:and|with|using|plus|via|or|as well as)\b", re.I)
+_CAUSAL_STEMS = frozenset(
+    stem(w)
+    for w in (
+        "because so since therefore thus hence means meaning if when but however whereas instead "
+        "unlike rather versus vs otherwise which lets allows reduces increases avoids prevents"
+    ).split()
+)
+
+
+def _listy(sentence: Sentence) -> bool:
+    """A sentence that strings terms together without saying anything about them."""
+    items = [i for i in _LIST_JOINERS.split(sentence.text) if i and i.strip()]
+    if len(items) < 4:
+        return False
+    short = sum(1 for i in items if len(i.split()) <= 4)
+    return short / len(items) >= 0.75 and not any(s in _CAUSAL_STEMS for s in sentence.stems)
+
+
 def _keyword_list(sents: list[Sentence]) -> bool:
-    """A bare list of terms: short comma- or line-separated items, or few function words, and no
-    sentence that explains anything."""
+    """A bare list of terms, however it is punctuated or joined: comma- or line-separated items,
+    buzzwords strung together with "and"/"with"/"using", or few function words, and no sentence
+    that explains anything."""
     all_words = [w for s in sents for w in s.words]
-    if len(all_words) < 3 or any(_explains(s) for s in sents):
+    if len(all_words) < 3:
+        return False
+    listy = [s for s in sents if _listy(s)]
+    if any(_explains(s) for s in sents if s not in listy):
         return False
     function_ratio = sum(1 for w in all_words if w in _STOPWORDS) / len(all_words)
+    listy_words = sum(len(s.words) for s in listy)
     items = [i for s in sents for i in re.split(r"[,;/|\u2022]|\band\b", s.text) if i.strip()]
     short_items = sum(1 for i in items if len(i.split()) <= 4)
-    listy = len(items) >= 4 and short_items / len(items) >= 0.75
-    return function_ratio < 0.2 or listy
+    comma_list = len(items) >= 4 and short_items / len(items) >= 0.75
+    return function_ratio < 0.2 or comma_list or listy_words / len(all_words) >= 0.6
 
 
 _VOCABULARY: dict[int, tuple[Question, frozenset[str]]] = {}
@@ -207,63 +179,6 @@ def _on_topic_ratio(question: Question, sents: list[Sentence]) -> float:
     return sum(1 for s in content if s in vocab) / len(content)
 
 
-_REJECTING = re.compile(
-    r"\b(instead of|rather than|myth|mistake|misconception|pitfall|wrong to|it'?s wrong|"
-    r"people (?:think|assume|believe)|tempting to|naive(?:ly)?|common error|fallacy|not true)\b",
-    re.IGNORECASE,
-)
-
-
-@lru_cache(maxsize=4096)
-def _compile_claim_cues(cues: tuple[str, ...]) -> tuple[tuple[_Cue, ...], ...]:
-    """Each cue as its parts: one phrase, or the ` & `-joined phrases that must share a clause."""
-    out = []
-    for cue in cues:
-        parts = tuple(_Cue(stems(p)) for p in cue.split("&") if stems(p))
-        if parts:
-            out.append(parts)
-    return tuple(out)
-
-
-def _states(sentence: Sentence, parts: tuple[_Cue, ...]) -> bool:
-    """The sentence asserts every part of a claim cue: all in one clause, none negated."""
-    if len(parts) == 1:
-        at = find(parts[0].stems, sentence.stems)
-        return at >= 0 and not _negated(sentence, at, len(parts[0].stems))
-    for clause in set(sentence.clauses):
-        lo = sentence.clauses.index(clause)
-        hi = lo + sentence.clauses.count(clause)
-        window = sentence.stems[lo:hi]
-        spots = [find(p.stems, window) for p in parts]
-        if all(at >= 0 for at in spots) and not any(
-            _negated(sentence, lo + at, len(p.stems)) for at, p in zip(spots, parts, strict=True)
-        ):
-            return True
-    return False
-
-
-def claimed_misconceptions(question: Question, sents: list[Sentence]) -> dict[int, str]:
-    """Index of each known wrong claim the answer states -> the first sentence stating it
-    (sentences that reject the claim, "people think ...", do not count)."""
-    found: dict[int, str] = {}
-    claim_sents = [s for s in sents if not _REJECTING.search(s.text)]
-    for index, wrong in enumerate(question.misconceptions):
-        cues = _compile_claim_cues(tuple(wrong.cues))
-        for sentence in claim_sents:
-            if any(_states(sentence, parts) for parts in cues):
-                found[index] = sentence.text
-                break
-    return found
-
-
-def _misconceptions(question: Question, sents: list[Sentence]) -> dict[str, set[str]]:
-    """Criterion id -> sentences stating a known wrong claim against it (not ones rejecting it)."""
-    found: dict[str, set[str]] = {}
-    for index, text in claimed_misconceptions(question, sents).items():
-        found.setdefault(question.misconceptions[index].criterion, set()).add(text)
-    return found
-
-
 def _grade_criterion(
     criterion: Criterion, sents: list[Sentence], cap: int, wrong: set[str] = frozenset()
 ) -> tuple[CriterionGrade, bool]:
@@ -277,9 +192,9 @@ def _grade_criterion(
     missing: list[str] = []
     dismissed = False
     for concept in criterion.concepts:
-        hit, negated_only = _find_concept(_compile_cues(tuple(concept.cues)), sents)
+        hit, dismissed_only = _find_concept(compile_cues(tuple(concept.cues)), sents)
         hits.append(hit)
-        dismissed = dismissed or negated_only
+        dismissed = dismissed or dismissed_only
         if hit is None:
             missing.append(concept.name)
     # Dismissing a required idea ("latency is not a concern") caps the criterion at weak.
@@ -314,66 +229,100 @@ def weighted_score(question: Question, grades: list[CriterionGrade]) -> float:
 CAP_INJECTION = 10.0
 CAP_KEYWORD_LIST = 12.0
 CAP_OFF_TOPIC = 10.0
+CAP_QUESTION_ECHO = 10.0
+# A stated misconception keeps the answer below a pass; two or more, well below it.
+CAP_MISCONCEPTION = 25.0
+CAP_MISCONCEPTIONS = 15.0
 _OFF_TOPIC_RATIO = 0.12
+# Signals that disagree make a grade uncertain: this much credit before a misconception's cap,
+# or this many criteria named without one explained.
+_UNCERTAIN_BEFORE_CAP = 50.0
+_UNCERTAIN_NAMED_ONLY = 3
+
+
+def screen_caps(question: Question, answer: str, score: float) -> tuple[float, list[Flag]]:
+    """The caps of the answer screens that do not depend on the brain: injections, non-answers
+    and question echoes."""
+    flags: list[Flag] = []
+    if injection_spans(answer):
+        flags.append("injection")
+        score = min(score, CAP_INJECTION)
+    if is_non_answer(answer):
+        flags.append("non-answer")
+        score = 0.0
+    elif is_question_echo(question.question, answer):
+        flags.append("question-echo")
+        score = min(score, CAP_QUESTION_ECHO)
+    return score, flags
+
+
+def misconception_cap(count: int) -> float:
+    """The most an answer that states `count` known misconceptions can score."""
+    return CAP_MISCONCEPTIONS if count >= 2 else CAP_MISCONCEPTION if count else 100.0
 
 
 def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) -> Assessment:
     """Grade `answer` against `question`'s rubric, with evidence and the follow-up to ask."""
-    flags: list[Flag] = []
     all_sents = sentences(answer)
     spans = injection_spans(answer)
-    if spans:
-        flags.append("injection")
     # Sentences that carry the injection never earn credit.
     sents = (
         [s for s in all_sents if not any(span in s.text for span in spans)] if spans else all_sents
     )
-
     if is_non_answer(answer):
-        flags.append("non-answer")
         sents = []
     keyword_list = bool(sents) and _keyword_list(sents)
-    if keyword_list:
-        flags.append("keyword-list")
     cap = 1 if keyword_list else MAX_LEVEL
-    wrong = _misconceptions(question, sents)
-    if wrong:
-        flags.append("misconception")
+    stated = claimed_misconceptions(question, sents)
+    wrong: dict[str, set[str]] = {}
+    for index, text in stated.items():
+        wrong.setdefault(question.misconceptions[index].criterion, set()).add(text)
     graded = [_grade_criterion(c, sents, cap, wrong.get(c.id, set())) for c in question.criteria]
     grades = [grade for grade, _ in graded]
-    score = weighted_score(question, grades)
+    raw = weighted_score(question, grades)
+    score, flags = screen_caps(question, answer, raw)
+    if keyword_list:
+        flags.append("keyword-list")
+        score = min(score, CAP_KEYWORD_LIST)
+    if stated:
+        flags.append("misconception")
+        score = min(score, misconception_cap(len(stated)))
 
     on_topic = _on_topic_ratio(question, sents) if sents else 0.0
-    if sents and "non-answer" not in flags and on_topic < _OFF_TOPIC_RATIO:
+    if sents and on_topic < _OFF_TOPIC_RATIO and "question-echo" not in flags:
         flags.append("off-topic")
         score = min(score, CAP_OFF_TOPIC)
     elif sents and not any(g.score for g in grades) and on_topic < 2 * _OFF_TOPIC_RATIO:
         flags.append("off-topic")
-    if keyword_list:
-        score = min(score, CAP_KEYWORD_LIST)
-    if spans:
-        score = min(score, CAP_INJECTION)
     if any(
         dismissed and c.weight >= 2
         for c, (_, dismissed) in zip(question.criteria, graded, strict=True)
     ):
         flags.append("contradiction")
+    named_only = sum(1 for g in grades if g.score == 1)
+    if (stated and raw >= _UNCERTAIN_BEFORE_CAP) or (
+        named_only >= _UNCERTAIN_NAMED_ONLY and not any(g.score >= 2 for g in grades)
+    ):
+        flags.append("uncertain")
 
     score = round(score, 1)  # the feedback text and the stored score say the same number
     target = followup_target(question, grades, asked_probes)
+    claims = [(question.misconceptions[i], text) for i, text in sorted(stated.items())]
     return Assessment(
         question_id=question.id,
         score=score,
         criteria=grades,
         flags=flags,
-        feedback=feedback_text(question, grades, score, flags, _claims(question, wrong)),
+        feedback=feedback_text(question, grades, score, flags, claims),
         followup_criterion=target.id if target else None,
         followup=target.probe if target else None,
     )
 
 
-def _claims(question: Question, wrong: dict[str, set[str]]) -> list[str]:
-    return [m.claim for m in question.misconceptions if m.criterion in wrong]
+def stated_claims(question: Question, answer: str) -> list[tuple[Misconception, str]]:
+    """The known misconceptions an answer states, each with the sentence that states it."""
+    found = claimed_misconceptions(question, sentences(answer))
+    return [(question.misconceptions[i], text) for i, text in sorted(found.items())]
 
 
 def followup_target(
@@ -390,38 +339,3 @@ def followup_target(
     order = {c.id: i for i, c in enumerate(question.criteria)}
     open_.sort(key=lambda cg: (-cg[0].weight, order[cg[0].id]))
     return open_[0][0]
-
-
-def feedback_text(
-    question: Question,
-    grades: list[CriterionGrade],
-    score: float,
-    flags: list[Flag],
-    claims: list[str] = (),
-) -> str:
-    """A short, plain verdict an interviewer would give after the answer."""
-    if "non-answer" in flags:
-        return "No answer was given, so this question scores 0."
-    if "injection" in flags:
-        return "Instructions aimed at the grader were ignored and earn nothing."
-    if "off-topic" in flags:
-        return "The answer did not address the question."
-    pairs = list(zip(question.criteria, grades, strict=True))
-    strong = [c.description for c, g in pairs if g.score > MISSED_AT_OR_BELOW]
-    weak = [c.description for c, g in pairs if g.score <= MISSED_AT_OR_BELOW]
-    parts = [f"Score {score:.0f}/100."]
-    if "keyword-list" in flags:
-        parts.append("Terms were listed without explanation; say how and why they apply.")
-    if claims:
-        parts.append("Careful, this is a common misconception: " + claims[0])
-    if strong:
-        parts.append("Strong: " + _first_clause(strong[0]))
-    if weak:
-        parts.append("To improve: " + _first_clause(weak[0]))
-    return " ".join(parts)
-
-
-def _first_clause(text: str) -> str:
-    text = " ".join(text.split())
-    cut = text.find(": ")
-    return (text[:cut] if 0 < cut < 120 else text).rstrip(".") + "."

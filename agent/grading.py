@@ -19,7 +19,8 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.assessment import Assessment, CriterionGrade, Flag
-from agent.engine import CAP_INJECTION, CAP_OFF_TOPIC, feedback_text, weighted_score
+from agent.engine import CAP_INJECTION, CAP_OFF_TOPIC, weighted_score
+from agent.feedback import feedback_text
 from agent.rubrics import MAX_LEVEL, Question
 from agent.screen import injection_spans
 

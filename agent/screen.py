@@ -6,7 +6,7 @@ import functools
 import re
 from typing import Literal
 
-from agent.text import clean, words
+from agent.text import STOPWORDS, clean, stems, words
 
 Command = Literal["skip", "hint", "repeat", "end"]
 
@@ -118,3 +118,27 @@ def is_non_answer(text: str) -> bool:
     if not ws:
         return True
     return len(ws) <= 12 and all(w in _NON_ANSWER_WORDS for w in ws)
+
+
+# Words that fill an echo of the question without adding to it.
+_ECHO_FILLER = frozenset(
+    stems(
+        "great good interesting important key main really very question answer think believe "
+        "say would like many several various lot lots different difference differences thing "
+        "things aspect aspects factor factors matter matters crucial essential fundamental "
+        "basically actually definitely certainly course well yes so okay ok topic area areas "
+        "role play plays significant big huge there both way ways involve involves consider "
+        "considered quite rather pretty fairly overall general generally terms regard respect "
+        "mention mentioned discuss talk talking point points depend depends context"
+    )
+)
+_ECHO_NEW_STEMS = 2  # at most this many words of its own beyond the question and filler
+
+
+def is_question_echo(question: str, answer: str) -> bool:
+    """The answer restates the question (perhaps padded with filler) and adds nothing of its own."""
+    asked = {s for s in stems(question) if s not in STOPWORDS}
+    content = [s for s in stems(answer) if s not in STOPWORDS and len(s) > 2]
+    shared = {s for s in content if s in asked}
+    new = {s for s in content if s not in asked and s not in _ECHO_FILLER}
+    return len(shared) >= 2 and len(new) <= _ECHO_NEW_STEMS

@@ -14,6 +14,14 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 # A sentence ends at . ! ? ; or a line break, but not inside numbers ("0.5") or "e.g.".
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<=[.!?;])\s+|\n+|(?<=:)\s*\n")
 _CLAUSE_BREAK = re.compile(r"[,:;()\u2014\u2013]|\s-\s|\b(?:but|whereas|while|although)\b", re.I)
+# Function words: they carry no topic of their own.
+STOPWORDS = frozenset(
+    "a an the and or but if then so because as of to in on at by for with from into about than "
+    "that this these those it its is are was were be been being do does did have has had i we you "
+    "they he she my our your their me us them which who what when where why how not no can could "
+    "would should will may might must also just more most very such there here all any each some "
+    "while whereas since".split()
+)
 BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 # British spellings folded to American before stemming, so cues need only one.

@@ -1,0 +1,187 @@
+"""What an answer asserts: negated mentions, hedges, things not done, and known wrong claims.
+
+Only a sentence that supports an idea is evidence for it. A mention that is negated ("latency is
+not a concern"), said of something the candidate did not do ("we didn't run a proper ablation"),
+or hedged away ("I think it's something like batching, not sure") names the idea without
+supporting it. A sentence that states one of the question's known misconceptions is a wrong
+claim, which costs more than a gap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from agent.rubrics import Question
+from agent.text import Sentence, find, stems
+
+_NEGATORS = frozenset(
+    "not never none nothing nobody cannot nor neither dont doesnt isnt arent wont cant shouldnt "
+    "didnt wasnt werent avoid avoids avoided".split()
+)
+_NEGATION_WINDOW = 6
+# Words a negation reaches through to the concept: "never really use batching", "don't need a
+# feature store". Any other word between them takes the negation instead: "you cannot average
+# percentiles" rejects averaging, not percentiles.
+_TRANSPARENT = frozenset(
+    "a an the any much many really actually even ever at all use using used need needs needed "
+    "care about consider worry bother require requires matter matters want recommend do does did "
+    "have has be is are was were to t s rely on more of them it they can could will would "
+    "handle handles support supports include includes cover covers process deal with work "
+    "understand generate produce".split()
+)
+_CONTRAST = frozenset(("but", "however", "instead", "rather"))
+_NOT_LIMITING = ("only", "just", "merely")
+# Negations of doing ("didn't", "did not", "never", "no", "without"): the rest of the clause
+# describes something that did not happen, so nothing in it is evidence, whatever the words
+# between ("we didn't do a proper ablation"). A condition ("if you don't batch, ...") explains
+# instead, so it is left alone.
+_NOT_DONE = frozenset(("not", "never", "no", "without", "nobody", "nothing", "neither", "nor"))
+_NOT_DONE_WINDOW = 8
+_CONDITION = frozenset(("if", "unless", "when", "otherwise", "whether"))
+
+# Phrases that withdraw what the sentence says: the speaker does not stand behind it.
+_HEDGE = re.compile(
+    r"\b(not (?:really |entirely |totally |100% |quite )?sure|no idea|(?:do not|don'?t|dont) "
+    r"(?:really |actually )?know|i guess|never heard|heard (?:of|about)|not familiar|"
+    r"(?:haven'?t|have not|never) (?:really )?(?:used|worked with|tried|done)|no experience|"
+    r"(?:don'?t|can'?t|cannot|do not) remember|i forget|i'?m guessing|just guessing|"
+    r"or something(?: like that)?|some kind of|something like that|kind of thing|"
+    r"not (?:an|a) expert|to be honest i|vaguely)\b",
+    re.IGNORECASE,
+)
+
+# A sentence that rejects or reports a wrong claim rather than stating it.
+_REJECTING = re.compile(
+    r"\b(instead of|rather than|myth|mistake|misconception|pitfall|wrong to|it'?s wrong|"
+    r"people (?:think|assume|believe)|tempting to|naive(?:ly)?|common error|fallacy|not true|"
+    r"misleading|contrary to|is false|isn'?t true|doesn'?t mean|does not mean|not necessarily)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One cue phrase as stems."""
+
+    stems: tuple[str, ...]
+
+
+@lru_cache(maxsize=4096)
+def compile_cues(cues: tuple[str, ...]) -> tuple[Cue, ...]:
+    return tuple(Cue(stems(c)) for c in cues if stems(c))
+
+
+def _is_negator(ws: tuple[str, ...], i: int) -> bool:
+    w = ws[i]
+    return w in _NEGATORS or (w == "t" and i > 0 and ws[i - 1].endswith("n"))
+
+
+def negated(sentence: Sentence, start: int, length: int) -> bool:
+    """A cue is negated by a negator shortly before it, or by `is not`/`never` right after it."""
+    ws = sentence.words
+    clause = sentence.clauses[start]
+    for i in range(max(0, start - _NEGATION_WINDOW), start):
+        if sentence.clauses[i] != clause:
+            continue
+        if (
+            _is_negator(ws, i)
+            and not _contrast_between(ws, i, start)
+            and all(between in _TRANSPARENT for between in ws[i + 1 : start])
+        ):
+            nxt = ws[i + 1] if i + 1 < len(ws) else ""
+            if nxt not in _NOT_LIMITING:
+                return True
+        if ws[i] == "no" and i == start - 1:
+            return True
+    end = start + length
+    after = [w for k, w in enumerate(ws[end : end + 3], end) if sentence.clauses[k] == clause]
+    for j, w in enumerate(after):
+        if w in ("not", "never") or (w == "t" and j > 0 and after[j - 1].endswith("n")):
+            nxt = after[j + 1] if j + 1 < len(after) else ""
+            if nxt not in _NOT_LIMITING:
+                return True
+    return False
+
+
+def not_done(sentence: Sentence, start: int) -> bool:
+    """The cue at `start` sits in a clause saying something was not done or does not exist."""
+    ws = sentence.words
+    clause = sentence.clauses[start]
+    first = start
+    while first > 0 and sentence.clauses[first - 1] == clause:
+        first -= 1
+    if any(w in _CONDITION for w in ws[first:start]):
+        return False
+    for i in range(max(first, start - _NOT_DONE_WINDOW), start):
+        if (ws[i] in _NOT_DONE or _is_negator(ws, i)) and not _contrast_between(ws, i, start):
+            nxt = ws[i + 1] if i + 1 < len(ws) else ""
+            if nxt not in _NOT_LIMITING:
+                return True
+    return False
+
+
+def _contrast_between(ws: tuple[str, ...], i: int, j: int) -> bool:
+    return any(w in _CONTRAST for w in ws[i + 1 : j])
+
+
+def hedged(sentence: Sentence) -> bool:
+    """The speaker withdraws the sentence ("not sure", "I guess", "or something like that")."""
+    return bool(_HEDGE.search(sentence.text))
+
+
+def supports(sentence: Sentence, start: int, length: int) -> bool:
+    """The sentence names the cue at `start` and stands behind it."""
+    return not (
+        negated(sentence, start, length) or not_done(sentence, start) or hedged(sentence)
+    )
+
+
+# --- known wrong claims ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _compile_claim_cues(cues: tuple[str, ...]) -> tuple[tuple[Cue, ...], ...]:
+    """Each cue as its parts: one phrase, or the ` & `-joined phrases that must share a clause."""
+    out = []
+    for cue in cues:
+        parts = tuple(Cue(stems(p)) for p in cue.split("&") if stems(p))
+        if parts:
+            out.append(parts)
+    return tuple(out)
+
+
+def _states(sentence: Sentence, parts: tuple[Cue, ...]) -> bool:
+    """The sentence asserts every part of a claim cue: all in one clause, none negated."""
+    if len(parts) == 1:
+        at = find(parts[0].stems, sentence.stems)
+        return at >= 0 and not negated(sentence, at, len(parts[0].stems))
+    for clause in set(sentence.clauses):
+        lo = sentence.clauses.index(clause)
+        hi = lo + sentence.clauses.count(clause)
+        window = sentence.stems[lo:hi]
+        spots = [find(p.stems, window) for p in parts]
+        if all(at >= 0 for at in spots) and not any(
+            negated(sentence, lo + at, len(p.stems)) for at, p in zip(spots, parts, strict=True)
+        ):
+            return True
+    return False
+
+
+def rejects(sentence: Sentence) -> bool:
+    """The sentence reports or rejects a claim ("a common myth is ...") rather than making it."""
+    return bool(_REJECTING.search(sentence.text))
+
+
+def claimed_misconceptions(question: Question, sents: list[Sentence]) -> dict[int, str]:
+    """Index of each known wrong claim the answer states -> the first sentence stating it."""
+    found: dict[int, str] = {}
+    claim_sents = [s for s in sents if not rejects(s)]
+    for index, wrong in enumerate(question.misconceptions):
+        cues = _compile_claim_cues(tuple(wrong.cues))
+        for sentence in claim_sents:
+            if any(_states(sentence, parts) for parts in cues):
+                found[index] = sentence.text
+                break
+    return found
