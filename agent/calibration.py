@@ -1,4 +1,12 @@
-"""Calibration: how well grades agree with labelled answers (Spearman rho, QWK, within-1)."""
+"""Calibration: how well grades agree with labelled answers (Spearman rho, QWK, within-1).
+
+Three splits, each a JSON Lines file in `rubrics/calibration/`:
+- `dev`: answers the engine's cues may be tuned on;
+- `heldout`: other answers to the same questions, never looked at while tuning;
+- `heldout-questions`: every answer to questions whose answers were never looked at while
+  tuning, so the figures say how the engine grades a question it was not fitted to.
+The worst mis-grades are listed for `dev` only, so a tuning run never shows a held-out answer.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import median
+from statistics import mean, median
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -28,12 +36,19 @@ Kind = Literal[
     "non-answer",
     "one-liner",
     "rambling",
+    "plain-words",
+    "question-echo",
 ]
-SPLITS = ("dev", "heldout")
-MUST_STAY_LOW: tuple[str, ...] = ("injection", "keyword-list", "non-answer")
+SPLITS = ("dev", "heldout", "heldout-questions")
+HELD_OUT = ("heldout", "heldout-questions")
+MUST_STAY_LOW: tuple[str, ...] = ("injection", "keyword-list", "non-answer", "question-echo")
 LOW_CEILING = 25.0
-TARGET_RHO = 0.80
-TARGET_QWK = 0.75
+WRONG_CEILING = 35.0  # a confidently wrong answer stays below a pass
+# Answers a confidently wrong one must score below, on the same question.
+HONEST_KINDS: tuple[str, ...] = ("partial", "good", "excellent", "plain-words")
+PLAIN_WORDS_MEAN = 60.0
+TARGET_RHO = 0.85
+TARGET_QWK = 0.80
 
 
 class LabelledAnswer(BaseModel):
@@ -154,16 +169,27 @@ def summarise(graded: list[Graded], worst: int = 8) -> dict:
     bands: dict[str, dict] = {}
     for kind in sorted({g.item.kind for g in graded}):
         ks = [g.assessment.score for g in graded if g.item.kind == kind]
-        bands[kind] = {"n": len(ks), "min": min(ks), "median": median(ks), "max": max(ks)}
+        bands[kind] = {
+            "n": len(ks),
+            "min": min(ks),
+            "median": median(ks),
+            "mean": round(mean(ks), 1),
+            "max": max(ks),
+        }
     rho = spearman([float(v) for v in labels], scores)
     qwk = quadratic_kappa(labels, predicted)
     within1 = sum(abs(a - b) <= 1 for a, b in zip(labels, predicted, strict=True)) / len(graded)
+    exact = sum(a == b for a, b in zip(labels, predicted, strict=True)) / len(graded)
     too_high = [
         g for g in graded if g.item.kind in MUST_STAY_LOW and g.assessment.score > LOW_CEILING
     ]
-    wrong_above_good = _confident_wrong_violations(graded)
+    wrong_too_high = [
+        g for g in graded if g.item.kind == "confident-wrong" and g.assessment.score > WRONG_CEILING
+    ]
+    wrong_above_honest = _confident_wrong_violations(graded)
+    plain = [g.assessment.score for g in graded if g.item.kind == "plain-words"]
     ranked = sorted(
-        graded,
+        (g for g in graded if g.split not in HELD_OUT),
         key=lambda g: (
             abs(g.predicted - g.item.label),
             abs(g.assessment.score - 25 * g.item.label),
@@ -175,16 +201,19 @@ def summarise(graded: list[Graded], worst: int = 8) -> dict:
         "questions": len({g.item.question_id for g in graded}),
         "spearman_rho": round(rho, 3),
         "qwk": round(qwk, 3),
+        "exact": round(exact, 3),
         "within_1": round(within1, 3),
         "bands": bands,
         "targets": {
             "spearman_rho": rho >= TARGET_RHO,
             "qwk": qwk >= TARGET_QWK,
             "adversarial_at_most_25": not too_high,
-            "confident_wrong_below_good": not wrong_above_good,
+            "confident_wrong_at_most_35": not wrong_too_high,
+            "confident_wrong_below_honest": not wrong_above_honest,
+            "plain_words_mean_60": not plain or mean(plain) >= PLAIN_WORDS_MEAN,
         },
-        "violations": [_row(g) for g in too_high]
-        + [{"confident_wrong_not_below": v} for v in wrong_above_good],
+        "violations": [_brief(g) for g in too_high + wrong_too_high]
+        + [{"confident_wrong_not_below": v} for v in wrong_above_honest],
         "worst": [_row(g) for g in ranked[:worst] if g.predicted != g.item.label],
     }
 
@@ -194,15 +223,27 @@ def _confident_wrong_violations(graded: list[Graded]) -> list[str]:
     for g in graded:
         if g.item.kind != "confident-wrong":
             continue
-        better = [
+        honest = [
             o
             for o in graded
-            if o.item.question_id == g.item.question_id and o.item.kind in ("good", "excellent")
+            if o.item.question_id == g.item.question_id and o.item.kind in HONEST_KINDS
         ]
-        for o in better:
+        for o in honest:
             if g.assessment.score >= o.assessment.score:
-                out.append(f"{g.item.question_id}: {g.assessment.score} >= {o.assessment.score}")
+                out.append(
+                    f"{g.item.question_id}: confident-wrong {g.assessment.score} >= "
+                    f"{o.item.kind} {o.assessment.score}"
+                )
     return out
+
+
+def _brief(g: Graded) -> dict:
+    """A violation without the answer's text when the answer is held out."""
+    row = _row(g)
+    if g.split in HELD_OUT:
+        row["answer"] = "(held out)"
+        row["evidence"] = {}
+    return row
 
 
 def _row(g: Graded) -> dict:

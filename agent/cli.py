@@ -296,28 +296,37 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_calibration(result: dict) -> None:
+    from agent.calibration import SPLITS
+
     _out(f"Calibration of {result['brain']} ({result['model']}), split: {result['split']}")
-    sections = ["dev", "heldout", "overall"] if result["split"] == "all" else ["overall"]
-    _out(f"{'split':<9}{'n':>5}{'rho':>8}{'QWK':>8}{'within-1':>10}")
+    sections = [*SPLITS, "overall"] if result["split"] == "all" else ["overall"]
+    _out(f"{'split':<19}{'n':>5}{'rho':>8}{'QWK':>8}{'exact':>8}{'within-1':>10}")
     for name in sections:
         s = result[name]
         label = result["split"] if name == "overall" and len(sections) == 1 else name
         _out(
-            f"{label:<9}{s['n']:>5}{s['spearman_rho']:>8.3f}{s['qwk']:>8.3f}{s['within_1']:>10.3f}"
+            f"{label:<19}{s['n']:>5}{s['spearman_rho']:>8.3f}{s['qwk']:>8.3f}"
+            f"{s['exact']:>8.3f}{s['within_1']:>10.3f}"
         )
     overall = result["overall"]
     _out("\nScore band per kind (0-100):")
     for kind, b in overall["bands"].items():
         _out(
             f"  {kind:<16} n={b['n']:<3} min {b['min']:>5.1f}  median {b['median']:>5.1f}  "
-            f"max {b['max']:>5.1f}"
+            f"mean {b['mean']:>5.1f}  max {b['max']:>5.1f}"
         )
-    _out(
-        "\nTargets: "
-        + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in overall["targets"].items())
-    )
+    _out("\nTargets:")
+    for name in sections:
+        targets = result[name]["targets"]
+        label = result["split"] if name == "overall" and len(sections) == 1 else name
+        _out(
+            f"  {label:<19}"
+            + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in targets.items())
+        )
+    for row in overall["violations"]:
+        _out(f"  violation: {row}")
     if overall["worst"]:
-        _out("\nWorst mis-grades:")
+        _out("\nWorst mis-grades (dev only; held-out answers are never shown):")
         for row in overall["worst"]:
             _out(
                 f"  [{row['split']}] {row['question_id']} ({row['kind']}): label {row['label']}, "
@@ -411,7 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate = sub.add_parser(
         "calibrate", help="agreement of grades with labelled answers", parents=[profile_opt]
     )
-    calibrate.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
+    calibrate.add_argument(
+        "--split", choices=("dev", "heldout", "heldout-questions", "all"), default="all"
+    )
     calibrate.add_argument("--json", action="store_true")
     calibrate.set_defaults(func=cmd_calibrate)
 
