@@ -133,9 +133,7 @@ def hedged(sentence: Sentence) -> bool:
 
 def supports(sentence: Sentence, start: int, length: int) -> bool:
     """The sentence names the cue at `start` and stands behind it."""
-    return not (
-        negated(sentence, start, length) or not_done(sentence, start) or hedged(sentence)
-    )
+    return not (negated(sentence, start, length) or not_done(sentence, start) or hedged(sentence))
 
 
 # --- known wrong claims ------------------------------------------------------------------------

@@ -240,53 +240,66 @@ _UNCERTAIN_BEFORE_CAP = 50.0
 _UNCERTAIN_NAMED_ONLY = 3
 
 
-def screen_caps(question: Question, answer: str, score: float) -> tuple[float, list[Flag]]:
-    """The caps of the answer screens that do not depend on the brain: injections, non-answers
-    and question echoes."""
+@dataclass(frozen=True)
+class Screened:
+    """What the answer screens found, whichever brain grades: the sentences that may earn
+    credit, the flags, the cap on the overall score and the known wrong claims stated."""
+
+    sents: list[Sentence]
+    flags: list[Flag]
+    cap: float
+    claims: list[tuple[Misconception, str]]
+
+    @property
+    def keyword_list(self) -> bool:
+        return "keyword-list" in self.flags
+
+    def wrong_sentences(self, criterion_id: str) -> set[str]:
+        return {text for wrong, text in self.claims if wrong.criterion == criterion_id}
+
+
+def screen_answer(question: Question, answer: str) -> Screened:
+    """Injections, non-answers, question echoes, keyword lists and known misconceptions, each
+    with its cap."""
     flags: list[Flag] = []
-    if injection_spans(answer):
+    cap = 100.0
+    sents = sentences(answer)
+    spans = injection_spans(answer)
+    if spans:
         flags.append("injection")
-        score = min(score, CAP_INJECTION)
+        cap = CAP_INJECTION
+        # Sentences that carry the injection never earn credit.
+        sents = [s for s in sents if not any(span in s.text for span in spans)]
     if is_non_answer(answer):
         flags.append("non-answer")
-        score = 0.0
-    elif is_question_echo(question.question, answer):
+        return Screened([], flags, 0.0, [])
+    if is_question_echo(question.question, answer):
         flags.append("question-echo")
-        score = min(score, CAP_QUESTION_ECHO)
-    return score, flags
-
-
-def misconception_cap(count: int) -> float:
-    """The most an answer that states `count` known misconceptions can score."""
-    return CAP_MISCONCEPTIONS if count >= 2 else CAP_MISCONCEPTION if count else 100.0
+        cap = min(cap, CAP_QUESTION_ECHO)
+    if sents and _keyword_list(sents):
+        flags.append("keyword-list")
+        cap = min(cap, CAP_KEYWORD_LIST)
+    found = claimed_misconceptions(question, sents)
+    claims = [(question.misconceptions[i], text) for i, text in sorted(found.items())]
+    if claims:
+        flags.append("misconception")
+        cap = min(cap, CAP_MISCONCEPTIONS if len(claims) >= 2 else CAP_MISCONCEPTION)
+    return Screened(sents, flags, cap, claims)
 
 
 def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) -> Assessment:
     """Grade `answer` against `question`'s rubric, with evidence and the follow-up to ask."""
-    all_sents = sentences(answer)
-    spans = injection_spans(answer)
-    # Sentences that carry the injection never earn credit.
-    sents = (
-        [s for s in all_sents if not any(span in s.text for span in spans)] if spans else all_sents
-    )
-    if is_non_answer(answer):
-        sents = []
-    keyword_list = bool(sents) and _keyword_list(sents)
-    cap = 1 if keyword_list else MAX_LEVEL
-    stated = claimed_misconceptions(question, sents)
-    wrong: dict[str, set[str]] = {}
-    for index, text in stated.items():
-        wrong.setdefault(question.misconceptions[index].criterion, set()).add(text)
-    graded = [_grade_criterion(c, sents, cap, wrong.get(c.id, set())) for c in question.criteria]
+    screened = screen_answer(question, answer)
+    sents = screened.sents
+    level_cap = 1 if screened.keyword_list else MAX_LEVEL
+    graded = [
+        _grade_criterion(c, sents, level_cap, screened.wrong_sentences(c.id))
+        for c in question.criteria
+    ]
     grades = [grade for grade, _ in graded]
     raw = weighted_score(question, grades)
-    score, flags = screen_caps(question, answer, raw)
-    if keyword_list:
-        flags.append("keyword-list")
-        score = min(score, CAP_KEYWORD_LIST)
-    if stated:
-        flags.append("misconception")
-        score = min(score, misconception_cap(len(stated)))
+    score = min(raw, screened.cap)
+    flags = list(screened.flags)
 
     on_topic = _on_topic_ratio(question, sents) if sents else 0.0
     if sents and on_topic < _OFF_TOPIC_RATIO and "question-echo" not in flags:
@@ -300,29 +313,22 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     ):
         flags.append("contradiction")
     named_only = sum(1 for g in grades if g.score == 1)
-    if (stated and raw >= _UNCERTAIN_BEFORE_CAP) or (
+    if (screened.claims and raw >= _UNCERTAIN_BEFORE_CAP) or (
         named_only >= _UNCERTAIN_NAMED_ONLY and not any(g.score >= 2 for g in grades)
     ):
         flags.append("uncertain")
 
     score = round(score, 1)  # the feedback text and the stored score say the same number
     target = followup_target(question, grades, asked_probes)
-    claims = [(question.misconceptions[i], text) for i, text in sorted(stated.items())]
     return Assessment(
         question_id=question.id,
         score=score,
         criteria=grades,
         flags=flags,
-        feedback=feedback_text(question, grades, score, flags, claims),
+        feedback=feedback_text(question, grades, score, flags, screened.claims),
         followup_criterion=target.id if target else None,
         followup=target.probe if target else None,
     )
-
-
-def stated_claims(question: Question, answer: str) -> list[tuple[Misconception, str]]:
-    """The known misconceptions an answer states, each with the sentence that states it."""
-    found = claimed_misconceptions(question, sentences(answer))
-    return [(question.misconceptions[i], text) for i, text in sorted(found.items())]
 
 
 def followup_target(

@@ -51,8 +51,10 @@ def feedback_text(
             parts.append("To improve, add " + _names(names[:2]) + ".")
         else:
             names = [concept.name for concept in criterion.concepts[:2]]
-            parts.append("To improve, explain " + _names(names) + " in more depth: why it "
-                         "matters, with an example or a number.")
+            parts.append(
+                "To improve, explain " + _names(names) + " in more depth: why it "
+                "matters, with an example or a number."
+            )
     if "uncertain" in flags:
         parts.append(UNCERTAIN)
     return " ".join(parts)
@@ -67,9 +69,7 @@ def _challenge(wrong: Misconception, sentence: str) -> str:
     return f"{text} {right}" if right else f"{text} It is not true that {_lower(wrong.claim)}"
 
 
-def _hit_concepts(
-    covered: list, grades: list[CriterionGrade], question: Question
-) -> list[str]:
+def _hit_concepts(covered: list, grades: list[CriterionGrade], question: Question) -> list[str]:
     """The concept names the covered criteria were credited for, highest weight first."""
     by_id = {g.id: g for g in grades}
     names: list[str] = []

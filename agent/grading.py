@@ -19,7 +19,7 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.assessment import Assessment, CriterionGrade, Flag
-from agent.engine import CAP_INJECTION, CAP_OFF_TOPIC, weighted_score
+from agent.engine import CAP_OFF_TOPIC, screen_answer, weighted_score
 from agent.feedback import feedback_text
 from agent.rubrics import MAX_LEVEL, Question
 from agent.screen import injection_spans
@@ -241,11 +241,10 @@ def to_assessment(
                 level=criterion.levels.describe(score),
             )
         )
-    score = overall(question, grades)
-    flags: list[Flag] = []
-    if blocked:
-        flags.append("injection")
-        score = min(score, CAP_INJECTION)
+    # The answer screens cap a model's grade as they cap the engine's.
+    screened = screen_answer(question, answer)
+    score = min(overall(question, grades), screened.cap)
+    flags: list[Flag] = list(screened.flags)
     if reply.off_topic:
         flags.append("off-topic")
         score = min(score, CAP_OFF_TOPIC)
@@ -256,7 +255,7 @@ def to_assessment(
         score=score,
         criteria=grades,
         flags=flags,
-        feedback=feedback or feedback_text(question, grades, score, flags),
+        feedback=feedback or feedback_text(question, grades, score, flags, screened.claims),
         followup_criterion=target,
         followup=text,
         brain=brain,

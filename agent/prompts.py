@@ -46,8 +46,14 @@ Grading rules:
 phrase or sentence. Quotes are checked against the answer; a criterion with no quote that \
 appears in the answer scores 0. Never quote the question or the rubric.
 - "missing": short phrases naming what the answer left out for that criterion.
+- Wrong claims cost more than gaps. A sentence that states one of the known misconceptions \
+listed with the rubric, or any other claim that is factually wrong, earns nothing: score the \
+criterion it undermines 0 or 1, and never quote that sentence as evidence. Nor does a sentence \
+that says something was not done, or that the candidate hedges away ("not sure", "I guess").
 - "off_topic": true only when the answer does not address the question at all.
-- "feedback": one to three plain sentences to the candidate about this answer.
+- "feedback": one to three plain sentences to the candidate, addressed as "you": what this \
+answer did well and what it missed. When the answer states a wrong claim, quote it and say what \
+is right.
 - "followup_criterion": the id of the most important criterion that scored 0 or 1 and is not \
 in the list of criteria already probed, or null when none should be probed.
 - "followup": one short, natural follow-up question about that criterion that does not reveal \
@@ -64,11 +70,17 @@ $rubric
 
 Reference answer (for you, never quote it as evidence): $reference
 
+Known misconceptions (wrong claims; each names the criterion it undermines):
+$misconceptions
+
 Criteria already probed with a follow-up: $probed
 
 <<<ANSWER $nonce>>>
 $answer
 <<<END ANSWER $nonce>>>"""
+
+MISCONCEPTION = """\
+- ($criterion) WRONG: $claim RIGHT: $correction"""
 
 RUBRIC_CRITERION = """\
 - $id (weight $weight): $description
@@ -123,6 +135,16 @@ def grading_messages(
         criterion_ids=", ".join(c.id for c in question.criteria),
         rubric=rubric,
         reference=" ".join(question.reference_answer.split()),
+        misconceptions="\n".join(
+            render(
+                MISCONCEPTION,
+                criterion=m.criterion,
+                claim=" ".join(m.claim.split()),
+                correction=" ".join(m.correction.split()) or "(see the reference answer)",
+            )
+            for m in question.misconceptions
+        )
+        or "none listed",
         probed=", ".join(asked) or "none",
         nonce=nonce,
         answer=answer,
