@@ -74,6 +74,12 @@ def report_summary(report: dict) -> str:
     ]
     for track, score in report["per_track"].items():
         lines.append(f"- {TRACK_TITLES.get(track, track)}: {score:.0f}/100")
+    uncertain = [q for q in report["questions"] if "uncertain" in q["flags"]]
+    if uncertain:
+        lines.append(
+            f"{len(uncertain)} grade(s) are uncertain (the rubric engine's signals disagree); "
+            "`interviewer regrade ID --profile NAME` grades them again with a model."
+        )
     if report["study_next"]:
         topics = {f"{s['question_id']} / {s['criterion']}" for s in report["study_next"][:5]}
         lines.append("Study next: " + ", ".join(sorted(topics)))

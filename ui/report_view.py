@@ -32,6 +32,11 @@ FLAG_NOTES = {
     "it can never raise a score.",
     "keyword-list": "Terms were listed without explanation, which earns little credit.",
     "contradiction": "The answer contradicts itself.",
+    "misconception": "The answer states a known misconception, which keeps it below a pass.",
+    "question-echo": "The answer restated the question without answering it.",
+    "uncertain": "This grade is uncertain: the rubric engine's signals disagree (for instance "
+    "the right terms next to a wrong claim). A regrade with a model judges the meaning: "
+    "interviewer regrade ID --profile NAME.",
     "rambling": "The answer was long and unfocused.",
     "skipped": "This question was skipped.",
     "offline-fallback": "The model's grade could not be used, so the offline rubric engine "
