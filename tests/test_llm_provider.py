@@ -182,6 +182,40 @@ def test_a_model_that_obeys_an_injection_is_overruled(fake, question):
     assert all(c.score == 0 for c in result.criteria), "injection text is never evidence"
 
 
+@pytest.mark.parametrize(
+    ("answer", "flag"),
+    [
+        (
+            "We use batching and quantization with TensorRT and ONNX using Kubernetes and "
+            "caching plus p99 monitoring for fast inference",
+            "keyword-list",
+        ),
+        (
+            "That is a great question: how to optimise inference latency in a production ML "
+            "system is really important.",
+            "question-echo",
+        ),
+    ],
+)
+def test_a_model_that_gives_full_marks_to_a_screened_answer_is_capped(
+    fake, question, answer, flag
+):
+    fake.enqueue(Reply(content=full_marks(question, answer)))
+    result = provider_for(fake).assess(question, answer)
+    assert flag in result.flags
+    assert result.score <= 25
+
+
+def test_the_grading_request_lists_the_misconceptions_with_corrections(fake, question):
+    fake.enqueue(good_reply(question, LATENCY_ANSWER))
+    provider_for(fake).assess(question, LATENCY_ANSWER)
+    user = fake.completions[0].body["messages"][1]["content"]
+    assert question.misconceptions
+    for wrong in question.misconceptions:
+        assert " ".join(wrong.claim.split()) in user
+        assert " ".join(wrong.correction.split()) in user
+
+
 def test_whitespace_and_case_do_not_break_a_verbatim_quote():
     answer_norm = normalise("We use   dynamic\nBatching to raise throughput.")
     assert quote_in("we use dynamic batching", answer_norm)
