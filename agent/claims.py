@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from agent.rubrics import Question
-from agent.text import Sentence, find, stems
+from agent.text import Sentence, find_loose, stems
 
 _NEGATORS = frozenset(
     "not never none nothing nobody cannot nor neither dont doesnt isnt arent wont cant shouldnt "
@@ -150,16 +150,20 @@ def _compile_claim_cues(cues: tuple[str, ...]) -> tuple[tuple[Cue, ...], ...]:
     return tuple(out)
 
 
+# People word a claim with a few more words than its cue: "sets the weights exactly to zero".
+_CLAIM_SLACK = 2
+
+
 def _states(sentence: Sentence, parts: tuple[Cue, ...]) -> bool:
     """The sentence asserts every part of a claim cue: all in one clause, none negated."""
     if len(parts) == 1:
-        at = find(parts[0].stems, sentence.stems)
+        at = find_loose(parts[0].stems, sentence.stems, _CLAIM_SLACK)
         return at >= 0 and not negated(sentence, at, len(parts[0].stems))
     for clause in set(sentence.clauses):
         lo = sentence.clauses.index(clause)
         hi = lo + sentence.clauses.count(clause)
         window = sentence.stems[lo:hi]
-        spots = [find(p.stems, window) for p in parts]
+        spots = [find_loose(p.stems, window, _CLAIM_SLACK) for p in parts]
         if all(at >= 0 for at in spots) and not any(
             negated(sentence, lo + at, len(p.stems)) for at, p in zip(spots, parts, strict=True)
         ):

@@ -179,8 +179,65 @@ def _on_topic_ratio(question: Question, sents: list[Sentence]) -> float:
     return sum(1 for s in content if s in vocab) / len(content)
 
 
+# Words too common in answers on any topic to say which idea a sentence is about.
+_GENERIC = frozenset(
+    stems(
+        "model models data use using used system systems make makes need needs way ways thing "
+        "things get gets one two also well good better best work works time times new first "
+        "set sets run runs take takes give gives based able often usually every much many "
+        "different same real really simple actual actually case cases part parts point kind "
+        "approach problem problems issue issues result results right wrong check"
+    )
+)
+# A sentence that explains, using this many of a concept's distinctive words, covers it.
+PARAPHRASE_MIN_TERMS = 2
+_TERMS: dict[int, tuple[Question, dict[str, dict[str, frozenset[str]]]]] = {}
+
+
+def _concept_terms(question: Question) -> dict[str, dict[str, frozenset[str]]]:
+    """Per criterion and concept, the distinctive words of its name, cues and description: a
+    sentence that uses several of them explains the idea in its own words."""
+    cached = _TERMS.get(id(question))
+    if cached is not None and cached[0] is question:
+        return cached[1]
+    asked = set(stems(question.question))
+    out: dict[str, dict[str, frozenset[str]]] = {}
+    for criterion in question.criteria:
+        shared = stems(criterion.description + " " + criterion.levels.excellent)
+        out[criterion.id] = {
+            concept.name: frozenset(
+                s
+                for s in (*stems(concept.name), *stems(" ".join(concept.cues)), *shared)
+                if s not in _STOPWORDS and s not in _GENERIC and s not in asked and len(s) > 2
+            )
+            for concept in criterion.concepts
+        }
+    if len(_TERMS) >= 1024:
+        _TERMS.clear()
+    _TERMS[id(question)] = (question, out)
+    return out
+
+
+def _find_paraphrase(terms: frozenset[str], sents: list[Sentence]) -> _Hit | None:
+    """A sentence that explains a concept without its cue phrases, in several of its words."""
+    for sentence in sents:
+        used = terms.intersection(sentence.stems)
+        if len(used) < PARAPHRASE_MIN_TERMS:
+            continue
+        if not _explains(sentence):
+            continue
+        at = next(i for i, s in enumerate(sentence.stems) if s in used)
+        if supports(sentence, at, 1):
+            return _Hit(sentence, False)
+    return None
+
+
 def _grade_criterion(
-    criterion: Criterion, sents: list[Sentence], cap: int, wrong: set[str] = frozenset()
+    criterion: Criterion,
+    sents: list[Sentence],
+    cap: int,
+    wrong: set[str] = frozenset(),
+    terms: dict[str, frozenset[str]] | None = None,
 ) -> tuple[CriterionGrade, bool]:
     """The criterion's grade, and whether the answer named one of its concepts only to dismiss
     it."""
@@ -193,6 +250,8 @@ def _grade_criterion(
     dismissed = False
     for concept in criterion.concepts:
         hit, dismissed_only = _find_concept(compile_cues(tuple(concept.cues)), sents)
+        if hit is None and not dismissed_only and terms is not None:
+            hit = _find_paraphrase(terms[concept.name], sents)
         hits.append(hit)
         dismissed = dismissed or dismissed_only
         if hit is None:
@@ -231,8 +290,8 @@ CAP_KEYWORD_LIST = 12.0
 CAP_OFF_TOPIC = 10.0
 CAP_QUESTION_ECHO = 10.0
 # A stated misconception keeps the answer below a pass; two or more, well below it.
-CAP_MISCONCEPTION = 25.0
-CAP_MISCONCEPTIONS = 15.0
+CAP_MISCONCEPTION = 20.0
+CAP_MISCONCEPTIONS = 10.0
 _OFF_TOPIC_RATIO = 0.12
 # Signals that disagree make a grade uncertain: this much credit before a misconception's cap,
 # or this many criteria named without one explained.
@@ -293,7 +352,9 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     sents = screened.sents
     level_cap = 1 if screened.keyword_list else MAX_LEVEL
     graded = [
-        _grade_criterion(c, sents, level_cap, screened.wrong_sentences(c.id))
+        _grade_criterion(
+            c, sents, level_cap, screened.wrong_sentences(c.id), _concept_terms(question)[c.id]
+        )
         for c in question.criteria
     ]
     grades = [grade for grade, _ in graded]

@@ -125,3 +125,25 @@ def find(needle: tuple[str, ...], haystack: tuple[str, ...]) -> int:
             return i
         i += 1
     return -1
+
+
+def find_loose(needle: tuple[str, ...], haystack: tuple[str, ...], slack: int) -> int:
+    """Like `find`, but up to `slack` other words may sit between the needle's words ("sets
+    weights exactly to zero" for "exactly zero"); the index of its first word, else -1."""
+    if len(needle) <= 1 or slack <= 0:
+        return find(needle, haystack)
+    first = needle[0]
+    for i, word in enumerate(haystack):
+        if word != first:
+            continue
+        pos, skipped = i + 1, 0
+        for part in needle[1:]:
+            while pos < len(haystack) and haystack[pos] != part and skipped < slack:
+                pos += 1
+                skipped += 1
+            if pos >= len(haystack) or haystack[pos] != part:
+                break
+            pos += 1
+        else:
+            return i
+    return -1
