@@ -33,14 +33,19 @@ _EXPLAIN_STEMS = frozenset(
     ).split()
 )
 _MIN_EXPLAIN_WORDS = 7
+# Sweeping claims assert rather than explain: a sentence with one earns no depth credit, and
+# an answer full of them is graded as uncertain.
 _ABSOLUTE = re.compile(
-    r"\b(always (?:lowers?|reduces?|improves?|better|faster|wins?|works?)|the only way|only thing|"
-    r"no need to|doesn'?t matter|does not matter|"
-    r"don'?t matter|is just noise|can (?:safely )?ignore|guarantee[sd]?|"
-    r"completely (?:eliminat|remov|solv)\w*|"
-    r"100% (?:accurate|reliable)|no downside|zero risk)\b",
+    r"\b(always|never (?:need|needs|matters?|happens?)|no need|(?:don'?t|do not|doesn'?t|does not) "
+    r"need|not needed|(?:isn'?t|is not|aren'?t) (?:needed|necessary|required)|unnecessary|"
+    r"guarantee[sd]?|by default|entirely|completely|all you need|"
+    r"the only (?:thing|way|metric|factor)|only thing|eliminat\w*|solves?|solved|proves?|100%|"
+    r"zero risk|no risk|no downside|perfectly|automatically|(?:is|are) enough|alone is|"
+    r"on its own is|any (?:task|model|problem|domain)|every (?:task|case|time|request|model)|"
+    r"(?:doesn'?t|does not|don'?t) matter|is just noise|can (?:safely )?ignore)\b",
     re.IGNORECASE,
 )
+_SWEEPING_SENTENCES = 2
 
 
 @dataclass
@@ -297,6 +302,7 @@ _OFF_TOPIC_RATIO = 0.12
 # or this many criteria named without one explained.
 _UNCERTAIN_BEFORE_CAP = 50.0
 _UNCERTAIN_NAMED_ONLY = 3
+_UNCERTAIN_SWEEPING_FROM = 35.0  # sweeping claims in an answer that would pass
 
 
 @dataclass(frozen=True)
@@ -374,8 +380,11 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     ):
         flags.append("contradiction")
     named_only = sum(1 for g in grades if g.score == 1)
-    if (screened.claims and raw >= _UNCERTAIN_BEFORE_CAP) or (
-        named_only >= _UNCERTAIN_NAMED_ONLY and not any(g.score >= 2 for g in grades)
+    sweeping = sum(1 for sentence in sents if _ABSOLUTE.search(sentence.text))
+    if (
+        (screened.claims and raw >= _UNCERTAIN_BEFORE_CAP)
+        or (named_only >= _UNCERTAIN_NAMED_ONLY and not any(g.score >= 2 for g in grades))
+        or (sweeping >= _SWEEPING_SENTENCES and score >= _UNCERTAIN_SWEEPING_FROM)
     ):
         flags.append("uncertain")
 
