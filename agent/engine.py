@@ -323,6 +323,27 @@ class Screened:
         return {text for wrong, text in self.claims if wrong.criterion == criterion_id}
 
 
+# Fillers and hedges of an answer that talks around the question ("I think", "kind of", "so
+# yeah", "to be honest"): in a long answer, this many per 100 words is rambling.
+_FILLER = re.compile(
+    r"\b(i think|i believe|i guess|kind of|sort of|and stuff|or something|to be honest|so yeah|"
+    r"you know|i mean|i don'?t remember|not sure|maybe|probably|basically|honestly|anyway|"
+    r"whatever)\b",
+    re.IGNORECASE,
+)
+_RAMBLING_WORDS = 150
+_RAMBLING_FILLERS_PER_100 = 2.0
+CAP_RAMBLING = 50.0
+
+
+def _rambling(answer: str, sents: list[Sentence]) -> bool:
+    count = sum(len(s.words) for s in sents)
+    return (
+        count >= _RAMBLING_WORDS
+        and 100 * len(_FILLER.findall(answer)) / count >= _RAMBLING_FILLERS_PER_100
+    )
+
+
 def screen_answer(question: Question, answer: str) -> Screened:
     """Injections, non-answers, question echoes, keyword lists and known misconceptions, each
     with its cap."""
@@ -344,6 +365,9 @@ def screen_answer(question: Question, answer: str) -> Screened:
     if sents and _keyword_list(sents):
         flags.append("keyword-list")
         cap = min(cap, CAP_KEYWORD_LIST)
+    if _rambling(answer, sents):
+        flags.append("rambling")
+        cap = min(cap, CAP_RAMBLING)
     found = claimed_misconceptions(question, sents)
     claims = [(question.misconceptions[i], text) for i, text in sorted(found.items())]
     if claims:
@@ -356,7 +380,8 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     """Grade `answer` against `question`'s rubric, with evidence and the follow-up to ask."""
     screened = screen_answer(question, answer)
     sents = screened.sents
-    level_cap = 1 if screened.keyword_list else MAX_LEVEL
+    # A list of terms shows no depth; a rambling answer no command of the topic.
+    level_cap = 1 if screened.keyword_list else 2 if "rambling" in screened.flags else MAX_LEVEL
     graded = [
         _grade_criterion(
             c, sents, level_cap, screened.wrong_sentences(c.id), _concept_terms(question)[c.id]

@@ -201,3 +201,23 @@ def test_a_plain_answer_without_conflict_is_not_uncertain(bank):
         "requests on the GPU, which raises throughput at a small cost in waiting time.",
     )
     assert "uncertain" not in result.flags
+
+
+def test_a_long_answer_full_of_fillers_is_rambling_and_capped(bank):
+    q = bank.get("seed-inference-latency")
+    ramble = (
+        "So yeah, latency, I think it's basically about making things faster, you know. "
+        "Honestly we had a model once that was kind of slow, maybe two seconds, I don't remember "
+        "exactly, and I think someone tried batching, which probably helped, or something. "
+        "Anyway, quantization is also a thing, I believe it makes the weights smaller, kind of "
+        "like compression, and TensorRT maybe, which is NVIDIA's thing, pretty complicated to set "
+        "up to be honest, with the CUDA versions and all that stuff that never matches. "
+        "We also measured p99 I think, or maybe p95, whatever the dashboard showed at the time. "
+        "And caching, caching is good, basically you keep results around so you don't recompute "
+        "them every time, which I guess is kind of obvious. So yeah, batching, quantization, "
+        "TensorRT, caching, monitoring, that's basically it, I think, more or less what we did."
+    )
+    result = assess(q, ramble)
+    assert "rambling" in result.flags
+    assert result.score <= 50
+    assert all(c.score <= 2 for c in result.criteria)
