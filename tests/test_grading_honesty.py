@@ -215,7 +215,8 @@ def test_a_long_answer_full_of_fillers_is_rambling_and_capped(bank):
         "We also measured p99 I think, or maybe p95, whatever the dashboard showed at the time. "
         "And caching, caching is good, basically you keep results around so you don't recompute "
         "them every time, which I guess is kind of obvious. So yeah, batching, quantization, "
-        "TensorRT, caching, monitoring, that's basically it, I think, more or less what we did."
+        "TensorRT, caching, monitoring, that's basically it, I think, more or less what we did. "
+        "Oh and GPUs, I guess bigger GPUs probably help too, but they cost a lot, so whatever."
     )
     result = assess(q, ramble)
     assert "rambling" in result.flags
