@@ -298,6 +298,8 @@ CAP_QUESTION_ECHO = 10.0
 CAP_MISCONCEPTION = 20.0
 CAP_MISCONCEPTIONS = 10.0
 _OFF_TOPIC_RATIO = 0.12
+_WEAK_FLOOR = 15.0
+_WEAK_FLOOR_ON_TOPIC = 0.4
 # Signals that disagree make a grade uncertain: this much credit before a misconception's cap,
 # or this many criteria named without one explained.
 _UNCERTAIN_BEFORE_CAP = 50.0
@@ -399,6 +401,9 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
         score = min(score, CAP_OFF_TOPIC)
     elif sents and not any(g.score for g in grades) and on_topic < 2 * _OFF_TOPIC_RATIO:
         flags.append("off-topic")
+    if not flags and on_topic >= _WEAK_FLOOR_ON_TOPIC and score < _WEAK_FLOOR:
+        # An on-topic attempt that names no rubric point is weak, not nothing.
+        score = _WEAK_FLOOR
     if any(
         dismissed and c.weight >= 2
         for c, (_, dismissed) in zip(question.criteria, graded, strict=True)
