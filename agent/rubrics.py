@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -52,6 +53,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Answers are split into clauses at these words, which drops them: a cue holding one never matches.
+_CLAUSE_WORDS = re.compile(r"\b(but|while|whereas|although)\b", re.IGNORECASE)
+# A misconception cue's parts must sit in one clause, so no part may hold a clause break.
+_CLAUSE_BREAKS = re.compile(r"[,:;()\u2014\u2013]|\s-\s")
+
+
+def _unmatchable(cue: str) -> str | None:
+    found = _CLAUSE_WORDS.search(cue)
+    if found:
+        return f"cue {cue!r} holds {found.group(0)!r}, a clause break, so it can never match"
+    return None
+
+
 class Concept(_Strict):
     """One idea a criterion looks for, with the phrasings that count as naming it."""
 
@@ -74,6 +88,9 @@ class Concept(_Strict):
     def _cues_not_blank(cls, cues: list[str]) -> list[str]:
         if any(not cue.strip() for cue in cues):
             raise ValueError("cues must not be blank")
+        problems = [p for p in map(_unmatchable, cues) if p]
+        if problems:
+            raise ValueError("; ".join(problems))
         return cues
 
 
@@ -126,6 +143,14 @@ class Misconception(_Strict):
     def _parts_not_blank(cls, cues: list[str]) -> list[str]:
         if any(not part.strip() for cue in cues for part in cue.split("&")):
             raise ValueError("cues and their ' & ' parts must not be blank")
+        problems = [p for p in map(_unmatchable, cues) if p] + [
+            f"cue {cue!r} has a part with punctuation that splits clauses; a cue's parts must "
+            "fit in one clause"
+            for cue in cues
+            if any(_CLAUSE_BREAKS.search(part) for part in cue.split("&"))
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
         return cues
 
 

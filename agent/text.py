@@ -127,6 +127,10 @@ def find(needle: tuple[str, ...], haystack: tuple[str, ...]) -> int:
     return -1
 
 
+# Words a loose match never skips: "X is not Y" does not state "X is Y".
+_NEGATING = frozenset(("not", "never", "no", "t", "without", "nor"))
+
+
 def find_loose(needle: tuple[str, ...], haystack: tuple[str, ...], slack: int) -> int:
     """Like `find`, but up to `slack` other words may sit between the needle's words ("sets
     weights exactly to zero" for "exactly zero"); the index of its first word, else -1."""
@@ -138,7 +142,12 @@ def find_loose(needle: tuple[str, ...], haystack: tuple[str, ...], slack: int) -
             continue
         pos, skipped = i + 1, 0
         for part in needle[1:]:
-            while pos < len(haystack) and haystack[pos] != part and skipped < slack:
+            while (
+                pos < len(haystack)
+                and haystack[pos] != part
+                and skipped < slack
+                and haystack[pos] not in _NEGATING
+            ):
                 pos += 1
                 skipped += 1
             if pos >= len(haystack) or haystack[pos] != part:
