@@ -44,6 +44,9 @@ class Reply:
     work included, as a model's generation time would be: a streamed reply's first chunk comes
     after `delay` and the rest at even intervals, the last at `duration`; an unstreamed reply
     comes whole at `duration`.
+
+    `drip`, when set, sends the headers at once and then the body one byte every `drip`
+    seconds: a server that never pauses long enough to trip a read timeout, yet never finishes.
     """
 
     content: str | None = None
@@ -58,6 +61,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     prompt_tokens: int = 50
     completion_tokens: int | None = None
+    drip: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -263,7 +267,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.fake._sleep_until(self.arrived + wait):
             return
         try:
-            if streamed:
+            if reply.drip:
+                self._drip(body, reply, streamed)
+            elif streamed:
                 self._stream(body, reply)
             else:
                 self._raw(status, data, "application/json", reply.headers)
@@ -278,8 +284,16 @@ class _Handler(BaseHTTPRequestHandler):
         cid, model = f"chatcmpl-{uuid.uuid4().hex[:12]}", body.get("model", "fake-model")
 
         def event(choices: list[dict], **extra: object) -> None:
-            self._event({"id": cid, "object": "chat.completion.chunk", "model": model,
-                         "created": int(time.time()), "choices": choices, **extra})
+            self._event(
+                {
+                    "id": cid,
+                    "object": "chat.completion.chunk",
+                    "model": model,
+                    "created": int(time.time()),
+                    "choices": choices,
+                    **extra,
+                }
+            )
 
         pieces = [{"role": "assistant", "content": ""}]
         pieces += [{"content": p} for p in _pieces(reply.content or "")]
@@ -303,6 +317,32 @@ class _Handler(BaseHTTPRequestHandler):
             event([], usage=_usage(reply))
         self._chunk(b"data: [DONE]\n\n")
         self._chunk(b"")
+
+    def _drip(self, body: dict, reply: Reply, streamed: bool) -> None:
+        """The reply's headers at once, then its body a byte at a time (see `Reply.drip`)."""
+        if streamed:
+            delta = {"role": "assistant", "content": reply.content or ""}
+            chunk = {
+                "id": "chatcmpl-drip",
+                "object": "chat.completion.chunk",
+                "model": body.get("model", "fake-model"),
+                "created": int(time.time()),
+                "choices": [{"index": 0, "delta": delta, "finish_reason": "stop"}],
+            }
+            data = b"data: " + json.dumps(chunk).encode() + b"\n\ndata: [DONE]\n\n"
+            ctype = "text/event-stream"
+        else:
+            data, ctype = json.dumps(_completion(body, reply)).encode(), "application/json"
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.flush()
+        for i in range(len(data)):
+            if not self.fake._sleep(reply.drip):
+                return
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
 
     def _event(self, data: dict) -> None:
         self._chunk(b"data: " + json.dumps(data).encode() + b"\n\n")
@@ -452,8 +492,9 @@ def main(argv: list[str] | None = None) -> None:
         reply = grader(request)
         return Reply(content=reply.content, delay=args.delay, chunk_delay=0.01)
 
-    server = FakeServer(port=args.port, responder=respond, reject_formats=args.reject,
-                        reject_status=500)
+    server = FakeServer(
+        port=args.port, responder=respond, reject_formats=args.reject, reject_status=500
+    )
     print(f"fake OpenAI-compatible server at {server.base_url} (Ctrl-C to stop)", flush=True)
     server.start()
     try:

@@ -44,6 +44,7 @@ from agent.grading import (
 from agent.profiles import STRUCTURED_MODES, ConfigError, Profile, StructuredMode, mask_key
 from agent.rubrics import Question
 from agent.screen import is_non_answer
+from agent.transport import http_client
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def make_client(profile: Profile) -> openai.OpenAI:
         base_url=profile.base_url,
         max_retries=0,
         timeout=profile.timeout,
+        http_client=http_client(),  # a request ends at its timeout, however the server drips
     )
     if not profile.is_openai:  # never forward OpenAI account headers or keys elsewhere
         client.organization = None
