@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from agent.assessment import Assessment, CriterionGrade, Flag
 from agent.claims import Cue, claimed_misconceptions, compile_cues, negated, supports
@@ -67,6 +68,19 @@ def _explains(sentence: Sentence) -> bool:
     has_number = any(ch.isdigit() for w in sentence.words for ch in w)
     long_prose = len(sentence.words) >= 12 and function_words / len(sentence.words) >= 0.25
     return has_marker or has_number or long_prose
+
+
+@lru_cache(maxsize=1024)
+def _question_stems(text: str) -> frozenset[str]:
+    return frozenset(stems(text))
+
+
+@lru_cache(maxsize=8192)
+def _answer_cues(cues: tuple[str, ...] | list[str], asked: frozenset[str]) -> tuple[Cue, ...]:
+    """A concept's cues less those made only of the question's own words: repeating the
+    question names no idea of the answer's own."""
+    compiled = compile_cues(tuple(cues))
+    return tuple(c for c in compiled if not asked.issuperset(c.stems))
 
 
 def _find_concept(cues: tuple[Cue, ...], sents: list[Sentence]) -> tuple[_Hit | None, bool]:
@@ -176,6 +190,15 @@ def _topic_vocabulary(question: Question) -> frozenset[str]:
     return vocab
 
 
+_ECHO_SHARE = 0.4  # of the content words, for an answer that earned nothing
+
+
+def _question_share(question: Question, sents: list[Sentence]) -> float:
+    asked = _question_stems(question.question)
+    content = [s for sent in sents for s in sent.stems if s not in _STOPWORDS and len(s) > 2]
+    return sum(1 for s in content if s in asked) / len(content) if content else 0.0
+
+
 def _on_topic_ratio(question: Question, sents: list[Sentence]) -> float:
     vocab = _topic_vocabulary(question)
     content = [s for sent in sents for s in sent.stems if s not in _STOPWORDS and len(s) > 2]
@@ -243,6 +266,7 @@ def _grade_criterion(
     cap: int,
     wrong: set[str] = frozenset(),
     terms: dict[str, frozenset[str]] | None = None,
+    asked: frozenset[str] = frozenset(),
 ) -> tuple[CriterionGrade, bool]:
     """The criterion's grade, and whether the answer named one of its concepts only to dismiss
     it."""
@@ -254,7 +278,7 @@ def _grade_criterion(
     missing: list[str] = []
     dismissed = False
     for concept in criterion.concepts:
-        hit, dismissed_only = _find_concept(compile_cues(tuple(concept.cues)), sents)
+        hit, dismissed_only = _find_concept(_answer_cues(tuple(concept.cues), asked), sents)
         if hit is None and not dismissed_only and terms is not None:
             hit = _find_paraphrase(terms[concept.name], sents)
         hits.append(hit)
@@ -386,7 +410,12 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     level_cap = 1 if screened.keyword_list else 2 if "rambling" in screened.flags else MAX_LEVEL
     graded = [
         _grade_criterion(
-            c, sents, level_cap, screened.wrong_sentences(c.id), _concept_terms(question)[c.id]
+            c,
+            sents,
+            level_cap,
+            screened.wrong_sentences(c.id),
+            _concept_terms(question)[c.id],
+            _question_stems(question.question),
         )
         for c in question.criteria
     ]
@@ -396,6 +425,11 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     flags = list(screened.flags)
 
     on_topic = _on_topic_ratio(question, sents) if sents else 0.0
+    if sents and not any(g.score for g in grades) and "question-echo" not in flags:
+        # Nothing credited and mostly the question's own words: the question said back.
+        if _question_share(question, sents) >= _ECHO_SHARE:
+            flags.append("question-echo")
+            score = min(score, CAP_QUESTION_ECHO)
     if sents and on_topic < _OFF_TOPIC_RATIO and "question-echo" not in flags:
         flags.append("off-topic")
         score = min(score, CAP_OFF_TOPIC)

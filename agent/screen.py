@@ -109,15 +109,38 @@ def injection_spans(text: str) -> tuple[str, ...]:
     return tuple(m.group(0) for m in _INJECTION.finditer(clean(text)))
 
 
+# A sentence that declines to answer: not knowing, not having done it, passing it on.
+_DEFLECTION = re.compile(
+    r"\b(not (?:really |entirely |quite )?sure|no idea|i (?:do not|don'?t|dont) (?:really )?know|"
+    r"i (?:couldn'?t|could not|can'?t|cannot) (?:really )?(?:explain|say|answer|go into|remember)|"
+    r"i(?:'ve| have)? (?:haven'?t|have not|never|not) (?:really |actually )?(?:used|worked|done|"
+    r"built|had|dealt|tried|thought|been involved|gone deep|looked)|read up|google it|"
+    r"look (?:it |that )?up|ask (?:someone|somebody)|leave (?:it|that) to|"
+    r"(?:question|one) for (?:the|our)|not my (?:area|field)|sorry|next question|"
+    r"can we (?:skip|move|do)|need more experience|heard of (?:it|them|that)|not something i|"
+    r"no experience|(?:don'?t|do not) have an answer|too (?:big|hard) for me|on the spot)\b",
+    re.IGNORECASE,
+)
+_DEFLECTING_SHARE = 0.5  # of the words, for an answer that declines in more words than "idk"
+_DEFLECTING_MAX_WORDS = 90
+
+
 def is_non_answer(text: str) -> bool:
-    """Empty, 'I don't know', 'pass' and other ways of not answering."""
+    """Empty, 'I don't know', 'pass' and other ways of not answering, short or padded out
+    ("I haven't worked on deployment, I'd have to read up on it")."""
     stripped = " ".join(clean(text).strip().lower().split()).rstrip(".!")
     if not stripped or stripped in _NON_ANSWERS:
         return True
     ws = words(stripped)
     if not ws:
         return True
-    return len(ws) <= 12 and all(w in _NON_ANSWER_WORDS for w in ws)
+    if len(ws) <= 12 and all(w in _NON_ANSWER_WORDS for w in ws):
+        return True
+    if len(ws) > _DEFLECTING_MAX_WORDS:
+        return False
+    pieces = [p for p in re.split(r"(?<=[.!?;])\s+|\n+", clean(text)) if words(p)]
+    declined = sum(len(words(p)) for p in pieces if _DEFLECTION.search(p))
+    return declined / len(ws) >= _DEFLECTING_SHARE
 
 
 # Words that fill an echo of the question without adding to it.
