@@ -154,18 +154,29 @@ def _compile_claim_cues(cues: tuple[str, ...]) -> tuple[tuple[Cue, ...], ...]:
 _CLAIM_SLACK = 2
 
 
+def _denied(sentence: Sentence, start: int, length: int) -> bool:
+    """A claim part is denied by a negation, including "not just" and "not only": "it is not
+    just a database" rejects "it is just a database"."""
+    ws = sentence.words
+    if start >= 2 and ws[start - 1] in _NOT_LIMITING and _is_negator(ws, start - 2):
+        return True
+    if ws[start] in _NOT_LIMITING and start >= 1 and _is_negator(ws, start - 1):
+        return True
+    return negated(sentence, start, length)
+
+
 def _states(sentence: Sentence, parts: tuple[Cue, ...]) -> bool:
     """The sentence asserts every part of a claim cue: all in one clause, none negated."""
     if len(parts) == 1:
         at = find_loose(parts[0].stems, sentence.stems, _CLAIM_SLACK)
-        return at >= 0 and not negated(sentence, at, len(parts[0].stems))
+        return at >= 0 and not _denied(sentence, at, len(parts[0].stems))
     for clause in set(sentence.clauses):
         lo = sentence.clauses.index(clause)
         hi = lo + sentence.clauses.count(clause)
         window = sentence.stems[lo:hi]
         spots = [find_loose(p.stems, window, _CLAIM_SLACK) for p in parts]
         if all(at >= 0 for at in spots) and not any(
-            negated(sentence, lo + at, len(p.stems)) for at, p in zip(spots, parts, strict=True)
+            _denied(sentence, lo + at, len(p.stems)) for at, p in zip(spots, parts, strict=True)
         ):
             return True
     return False

@@ -222,3 +222,12 @@ def test_a_long_answer_full_of_fillers_is_rambling_and_capped(bank):
     assert "rambling" in result.flags
     assert result.score <= 50
     assert all(c.score <= 2 for c in result.criteria)
+
+
+def test_not_just_denies_a_claim_worded_with_just():
+    wrong = REGULARISATION.misconceptions[0].model_copy(
+        update={"cues": ["feature store is just a database"]}
+    )
+    q = REGULARISATION.model_copy(update={"misconceptions": [wrong]})
+    assert "misconception" in assess(q, "A feature store is just a database.").flags
+    assert "misconception" not in assess(q, "A feature store is not just a database.").flags
