@@ -162,7 +162,9 @@ def _denied(sentence: Sentence, start: int, length: int) -> bool:
         return True
     if ws[start] in _NOT_LIMITING and start >= 1 and _is_negator(ws, start - 1):
         return True
-    return negated(sentence, start, length)
+    # Any negation earlier in the clause denies it: "nobody gets to skip review", "I don't
+    # promise identical outputs".
+    return negated(sentence, start, length) or not_done(sentence, start)
 
 
 def _states(sentence: Sentence, parts: tuple[Cue, ...]) -> bool:
