@@ -396,6 +396,9 @@ def screen_answer(question: Question, answer: str) -> Screened:
         cap = min(cap, CAP_RAMBLING)
     found = claimed_misconceptions(question, sents)
     claims = [(question.misconceptions[i], text) for i, text in sorted(found.items())]
+    # A field-wide wrong claim names no criterion: its sentence earns nothing anywhere.
+    field_wrong = {text for wrong, text in claims if wrong.criterion is None}
+    sents = [s for s in sents if s.text not in field_wrong]
     if claims:
         flags.append("misconception")
         cap = min(cap, CAP_MISCONCEPTIONS if len(claims) >= 2 else CAP_MISCONCEPTION)

@@ -143,6 +143,7 @@ def grading_messages(
                 correction=" ".join(m.correction.split()) or "(see the reference answer)",
             )
             for m in question.misconceptions
+            if m.criterion  # the question's own; field-wide claims are screened offline
         )
         or "none listed",
         probed=", ".join(asked) or "none",

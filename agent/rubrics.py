@@ -133,7 +133,9 @@ class Misconception(_Strict):
 
     claim: str = Field(min_length=1)
     correction: str = ""
-    criterion: str
+    # The criterion the claim undermines; none for a field-wide claim, which undermines the
+    # answer as a whole.
+    criterion: str | None = None
     cues: list[str] = Field(min_length=1)
 
     _cues = field_validator("cues", mode="before")(Concept._numbers_are_cues_too.__func__)
@@ -178,7 +180,9 @@ class Question(_Strict):
         dupes = [i for i, n in Counter(ids).items() if n > 1]
         if dupes:
             raise ValueError(f"duplicate criterion ids: {', '.join(dupes)}")
-        unknown = [m.criterion for m in self.misconceptions if m.criterion not in ids]
+        unknown = [
+            m.criterion for m in self.misconceptions if m.criterion and m.criterion not in ids
+        ]
         if unknown:
             raise ValueError(f"misconception names unknown criterion: {', '.join(unknown)}")
         return self
@@ -190,6 +194,30 @@ class Question(_Strict):
         raise KeyError(criterion_id)
 
 
+class FieldMisconception(_Strict):
+    """A wrong claim common across the field, checked in every answer of the tracks it names."""
+
+    claim: str = Field(min_length=1)
+    correction: str = Field(min_length=1)
+    tracks: list[Track] = Field(min_length=1)
+    cues: list[str] = Field(min_length=1)
+
+    _cues = field_validator("cues", mode="before")(Concept._numbers_are_cues_too.__func__)
+    _valid = field_validator("cues")(Misconception._parts_not_blank.__func__)
+
+    def as_misconception(self) -> Misconception:
+        return Misconception(claim=self.claim, correction=self.correction, cues=self.cues)
+
+
+class FieldFile(_Strict):
+    """The top level of one `rubrics/field/*.yaml` file."""
+
+    misconceptions: list[FieldMisconception] = Field(min_length=1)
+
+    def as_misconceptions(self) -> list[Misconception]:
+        return [m.as_misconception() for m in self.misconceptions]
+
+
 class RubricFile(_Strict):
     """The top level of one `rubrics/*.yaml` file."""
 
@@ -197,11 +225,24 @@ class RubricFile(_Strict):
 
 
 class Bank:
-    """All questions, by id, in file order."""
+    """All questions, by id, in file order, each with the field-wide wrong claims of its track
+    after its own."""
 
-    def __init__(self, questions: list[Question]) -> None:
+    def __init__(
+        self, questions: list[Question], field: list[FieldMisconception] | None = None
+    ) -> None:
+        self.field = list(field or [])
+        questions = [self._with_field(q) for q in questions]
         self._questions = {q.id: q for q in questions}
-        self.questions = list(questions)
+        self.questions = questions
+
+    def _with_field(self, question: Question) -> Question:
+        claims = [m.as_misconception() for m in self.field if question.track in m.tracks]
+        known = {m.claim for m in question.misconceptions}
+        extra = [m for m in claims if m.claim not in known]
+        if not extra:
+            return question
+        return question.model_copy(update={"misconceptions": [*question.misconceptions, *extra]})
 
     def __contains__(self, question_id: object) -> bool:
         return question_id in self._questions
@@ -217,7 +258,9 @@ class Bank:
 
     def with_extra(self, extra: list[Question]) -> Bank:
         """A bank that also holds `extra` (e.g. resume deep-dive questions)."""
-        return Bank([*self.questions, *[q for q in extra if q.id not in self._questions]])
+        return Bank(
+            [*self.questions, *[q for q in extra if q.id not in self._questions]], self.field
+        )
 
     def coverage(self) -> dict[str, dict[str, int]]:
         """Question counts per track and difficulty."""
@@ -280,4 +323,24 @@ def load_bank(directory: Path | None = None) -> Bank:
                 )
             seen[q.id] = path.name
             questions.append(q)
-    return Bank(questions)
+    return Bank(questions, load_field(directory / "field"))
+
+
+def load_field(directory: Path) -> list[FieldMisconception]:
+    """The field-wide wrong claims in `directory/*.yaml` (none when the folder is absent)."""
+    out: list[FieldMisconception] = []
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RubricError(f"field/{path.name}: cannot read: {exc}") from None
+        except yaml.YAMLError as exc:
+            raise RubricError(f"field/{path.name}: not valid YAML: {exc}") from None
+        try:
+            out.extend(FieldFile.model_validate(data).misconceptions)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"field {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise RubricError(f"field/{path.name}: {problems}") from None
+    return out

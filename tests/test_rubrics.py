@@ -71,3 +71,49 @@ def test_duplicate_question_id_across_files_fails(tmp_path):
 def test_empty_directory_fails(tmp_path):
     with pytest.raises(RubricError, match="no rubric files"):
         load_bank(tmp_path)
+
+
+def test_field_wide_claims_join_the_questions_of_their_tracks_and_cap_answers(tmp_path):
+    import shutil
+
+    from agent.engine import assess
+    from agent.rubrics import default_rubrics_dir, load_bank
+
+    shutil.copy(default_rubrics_dir() / "seed.yaml", tmp_path / "seed.yaml")
+    (tmp_path / "field").mkdir()
+    (tmp_path / "field" / "serving.yaml").write_text(
+        "misconceptions:\n"
+        "  - claim: Batching makes each single request faster.\n"
+        "    correction: Batching raises throughput; each request waits for its batch.\n"
+        "    tracks: [mlops]\n"
+        "    cues: [batching & each request & faster]\n",
+        encoding="utf-8",
+    )
+    bank = load_bank(tmp_path)
+    latency = bank.get("seed-inference-latency")  # an mlops question
+    research = bank.get("seed-research-vs-production")  # ml-system-design: not its track
+    claim = "Batching makes each single request faster."
+    assert claim in [m.claim for m in latency.misconceptions]
+    assert claim not in [m.claim for m in research.misconceptions]
+    answer = (
+        "I'd measure p99 latency against a baseline, because the mean hides the slow tail. "
+        "Batching makes each request faster, since the GPU splits the work between them."
+    )
+    result = assess(latency, answer)
+    assert "misconception" in result.flags and result.score <= 20
+    assert not any("Batching makes" in q for c in result.criteria for q in c.evidence)
+
+
+def test_a_bad_field_file_names_the_file(tmp_path):
+    import shutil
+
+    from agent.rubrics import RubricError, default_rubrics_dir, load_bank
+
+    shutil.copy(default_rubrics_dir() / "seed.yaml", tmp_path / "seed.yaml")
+    (tmp_path / "field").mkdir()
+    (tmp_path / "field" / "bad.yaml").write_text(
+        "misconceptions:\n  - claim: x\n    correction: y\n    tracks: [nope]\n    cues: [a]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RubricError, match=r"field/bad\.yaml"):
+        load_bank(tmp_path)
