@@ -217,8 +217,10 @@ _GENERIC = frozenset(
         "approach problem problems issue issues result results right wrong check"
     )
 )
-# A sentence that explains, using this many of a concept's distinctive words, covers it.
+# A sentence that explains, using this many of a concept's distinctive words, covers it; with
+# this many, it explains it.
 PARAPHRASE_MIN_TERMS = 2
+PARAPHRASE_DEPTH_TERMS = 4
 _TERMS: dict[int, tuple[Question, dict[str, dict[str, frozenset[str]]]]] = {}
 
 
@@ -248,6 +250,7 @@ def _concept_terms(question: Question) -> dict[str, dict[str, frozenset[str]]]:
 
 def _find_paraphrase(terms: frozenset[str], sents: list[Sentence]) -> _Hit | None:
     """A sentence that explains a concept without its cue phrases, in several of its words."""
+    best: _Hit | None = None
     for sentence in sents:
         used = terms.intersection(sentence.stems)
         if len(used) < PARAPHRASE_MIN_TERMS:
@@ -256,8 +259,11 @@ def _find_paraphrase(terms: frozenset[str], sents: list[Sentence]) -> _Hit | Non
             continue
         at = next(i for i, s in enumerate(sentence.stems) if s in used)
         if supports(sentence, at, 1):
-            return _Hit(sentence, False)
-    return None
+            hit = _Hit(sentence, len(used) >= PARAPHRASE_DEPTH_TERMS)
+            if hit.explains:
+                return hit
+            best = best or hit
+    return best
 
 
 def _grade_criterion(
