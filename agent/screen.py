@@ -50,7 +50,9 @@ _INJECTION = re.compile(
   | "(score|grade|label|rating|overall)"\s*:\s*"?\d
   | "criteria"\s*:\s*[\[{]
   | [\[(]?\b(grader|evaluator|examiner|assessor|scorer|marker)s?\s*[:\]]
-  | \b(grader|evaluator|examiner|assessor|scorer|marker)s?\s+(must|should|shall|will|please|is\s+instructed)\b
+  | \b(grader|evaluator|examiner|assessor|scorer)s?\s+(must|should|shall|will|please|is\s+instructed)\b
+  | \b(grader|grading|evaluator|evaluation|examiner|assessor|scorer|scoring)\s+(note|instruction|message|directive)s?\b
+  | \b(record|output|give|assign|award|return|set)\s+(a\s+|the\s+)?(score|label|grade|mark|rating)\s+(of\s+|to\s+|as\s+)?\d
   | \bassign\s+((it|me|this|this\s+answer|the\s+answer|a)\s+)?((score|grade|mark)\s+(of\s+)?)?(\d+\s*/\s*\d+|full\s+marks|max(imum)?\s+(score|marks|points))
   | \brubric\s+(update|override|change|v\d)
   | \b(skip|no\s+need\s+for)\s+(the\s+|any\s+)?(probing|follow-?up\s+questions?)\b
