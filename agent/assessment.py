@@ -68,4 +68,5 @@ class Assessment(BaseModel):
                 for c in self.criteria
             ],
             "flags": list(self.flags),
+            "feedback": self.feedback,
         }

@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -72,7 +74,8 @@ def test_grade_json_has_the_documented_shape(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"question_id", "score", "criteria", "flags"}
+    assert set(data) == {"question_id", "score", "criteria", "flags", "feedback"}
+    assert data["feedback"].startswith("Score ")
     assert 0 <= data["score"] <= 100 and data["score"] >= 75
     for criterion in data["criteria"]:
         assert set(criterion) == {"id", "score", "max_score", "evidence", "missing"}
@@ -129,3 +132,30 @@ def test_in_a_terminal_any_command_sends_at_once_and_an_answer_waits_for_a_blank
     monkeypatch.setattr("builtins.input", lambda prompt="": next(typed))
     assert _read_answer(interactive=True) == "give me a hint"
     assert _read_answer(interactive=True) == "batching raises throughput\nat a latency cost"
+
+
+def test_the_interview_id_comes_first_and_ctrl_c_says_how_to_continue(tmp_path):
+    env = {**os.environ, "INTERVIEWER_TRANSCRIPTS_DIR": str(tmp_path)}
+    log = tmp_path / "out.log"
+    with log.open("w") as out, subprocess.Popen(
+        [sys.executable, "-m", "agent", "run", "--questions", "2", "--seed", "3"],
+        stdin=subprocess.PIPE, stdout=out, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
+    ) as proc:
+        deadline = time.monotonic() + 60
+        while "Question 1 of 2" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    lines = log.read_text().splitlines()
+    started = next(i for i, line in enumerate(lines) if line.startswith("Interview "))
+    assert started < next(i for i, line in enumerate(lines) if "Question 1 of 2" in line)
+    iid = lines[started].split()[1]
+    assert f"`interviewer run --resume {iid}`" in lines[started]
+    assert proc.returncode == 130
+    assert f"interrupted; continue with `interviewer run --resume {iid}`" in err
+    assert "Traceback" not in err
+
+    resumed = cli("run", "--resume", iid, stdin="end\n", env_dir=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Resuming interview {iid}." in resumed.stdout
