@@ -139,7 +139,7 @@ def deep_dive(bullet: str, index: int) -> Question:
                             "memory",
                             "complexity",
                             "compromise",
-                            "but",
+                            "downside",
                         ],
                     }
                 ],
