@@ -169,9 +169,6 @@ def _denied(sentence: Sentence, start: int, length: int) -> bool:
 
 def _states(sentence: Sentence, parts: tuple[Cue, ...]) -> bool:
     """The sentence asserts every part of a claim cue: all in one clause, none negated."""
-    if len(parts) == 1:
-        at = find_loose(parts[0].stems, sentence.stems, _CLAIM_SLACK)
-        return at >= 0 and not _denied(sentence, at, len(parts[0].stems))
     for clause in set(sentence.clauses):
         lo = sentence.clauses.index(clause)
         hi = lo + sentence.clauses.count(clause)
