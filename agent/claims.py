@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from agent.rubrics import Question
 from agent.text import Sentence, find_loose, stems
@@ -66,6 +66,10 @@ class Cue:
     """One cue phrase as stems."""
 
     stems: tuple[str, ...]
+
+    @cached_property
+    def needs(self) -> frozenset[str]:
+        return frozenset(self.stems)
 
 
 @lru_cache(maxsize=4096)
@@ -139,14 +143,22 @@ def supports(sentence: Sentence, start: int, length: int) -> bool:
 # --- known wrong claims ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _ClaimCue:
+    """A claim cue's parts, and every stem they need (a sentence lacking one cannot match)."""
+
+    parts: tuple[Cue, ...]
+    needs: frozenset[str]
+
+
 @lru_cache(maxsize=4096)
-def _compile_claim_cues(cues: tuple[str, ...]) -> tuple[tuple[Cue, ...], ...]:
+def _compile_claim_cues(cues: tuple[str, ...]) -> tuple[_ClaimCue, ...]:
     """Each cue as its parts: one phrase, or the ` & `-joined phrases that must share a clause."""
     out = []
     for cue in cues:
         parts = tuple(Cue(stems(p)) for p in cue.split("&") if stems(p))
         if parts:
-            out.append(parts)
+            out.append(_ClaimCue(parts, frozenset(s for p in parts for s in p.stems)))
     return tuple(out)
 
 
@@ -186,14 +198,40 @@ def rejects(sentence: Sentence) -> bool:
     return bool(_REJECTING.search(sentence.text))
 
 
+# Per question: each claim cue under one of the stems it needs, so a sentence is only tried
+# against cues whose key stem it contains.
+_ClaimIndex = dict[str, list[tuple[int, _ClaimCue]]]
+_CLAIMS: dict[int, tuple[Question, _ClaimIndex]] = {}
+
+
+def _claim_index(question: Question) -> _ClaimIndex:
+    """The question's claim cues, compiled and indexed once per question object."""
+    cached = _CLAIMS.get(id(question))
+    if cached is not None and cached[0] is question:
+        return cached[1]
+    index: _ClaimIndex = {}
+    for number, wrong in enumerate(question.misconceptions):
+        for cue in _compile_claim_cues(tuple(wrong.cues)):
+            key = max(cue.needs, key=len)  # a long stem is a rare one
+            index.setdefault(key, []).append((number, cue))
+    if len(_CLAIMS) >= 1024:  # resume questions are built per interview: keep this bounded
+        _CLAIMS.clear()
+    _CLAIMS[id(question)] = (question, index)
+    return index
+
+
 def claimed_misconceptions(question: Question, sents: list[Sentence]) -> dict[int, str]:
     """Index of each known wrong claim the answer states -> the first sentence stating it."""
     found: dict[int, str] = {}
-    claim_sents = [s for s in sents if not rejects(s)]
-    for index, wrong in enumerate(question.misconceptions):
-        cues = _compile_claim_cues(tuple(wrong.cues))
-        for sentence in claim_sents:
-            if any(_states(sentence, parts) for parts in cues):
-                found[index] = sentence.text
-                break
+    index = _claim_index(question)
+    for sentence in sents:
+        if rejects(sentence):
+            continue
+        have = sentence.stem_set
+        for stem in have & index.keys():
+            for number, cue in index[stem]:
+                if number in found or not cue.needs <= have:
+                    continue
+                if _states(sentence, cue.parts):
+                    found[number] = sentence.text
     return found

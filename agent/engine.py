@@ -89,7 +89,12 @@ def _find_concept(cues: tuple[Cue, ...], sents: list[Sentence]) -> tuple[_Hit | 
     best: _Hit | None = None
     dismissed = False
     for sentence in sents:
-        found = [(at, cue) for cue in cues if (at := find(cue.stems, sentence.stems)) >= 0]
+        have = sentence.stem_set
+        found = [
+            (at, cue)
+            for cue in cues
+            if cue.needs <= have and (at := find(cue.stems, sentence.stems)) >= 0
+        ]
         if not found:
             continue
         # One negated phrasing dismisses the concept for the whole clause ("never use batching

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import snowballstemmer
 
@@ -46,6 +46,11 @@ class Sentence:
     words: tuple[str, ...]
     stems: tuple[str, ...]
     clauses: tuple[int, ...]  # clause number of each word, so negation stays inside its clause
+
+    @cached_property
+    def stem_set(self) -> frozenset[str]:
+        """Its stems as a set: a phrase with a stem not in it cannot match."""
+        return frozenset(self.stems)
 
 
 # ASCII's control characters (category C) other than line feed and tab, for the fast path.
