@@ -50,6 +50,7 @@ CHARS_PER_TOKEN = 4  # the usual estimate for English text with OpenAI tokenizer
 
 TARGETS = {
     "offline.turn_ms.p95": 20.0,
+    "offline.storage.checkpoints_over_transcripts": 2.0,
     "llm.overhead_ratio": 1.05,
     "llm.calls_per_answer": 1.0,
     "llm.report_calls_per_interview": 1.0,
@@ -227,6 +228,15 @@ def phases_of(turn: Turn, provider_ms: float) -> dict[str, float]:
     }
 
 
+def log_size(database: Path) -> int:
+    """The size of SQLite's write-ahead log beside `database` and its index, while it is open:
+    bounded by SQLite's automatic checkpoints, folded into the database when the last connection
+    closes."""
+    from agent.checkpoints import storage_bytes
+
+    return storage_bytes(database) - database.stat().st_size
+
+
 def _current_question(iv: Interviewer, interview_id: str) -> Question:
     state = iv.state(interview_id) or {}
     return iv.bank.get(state["current"]["question_id"])
@@ -269,6 +279,8 @@ def bench_offline(
                 for phase, ms in phases_of(turn, engine).items():
                     samples[phase].append(ms)
                 engine_calls += calls
+            log_bytes = log_size(settings.checkpoints)
+        storage = {**storage_of(settings), "log_bytes_while_open": log_bytes}
     return {
         "interviews": interviews,
         "turns": len(samples["turn"]),
@@ -283,11 +295,25 @@ def bench_offline(
         "phases_note": (
             "a turn is one Interviewer.reply call; graph = the LangGraph run incl. SQLite "
             "checkpoint writes, minus engine; engine = time inside the rubric engine; "
-            "persistence = syncing the checkpoint log to disk, then the transcript write (temp "
+            "persistence = pruning and syncing the checkpoints, then the transcript write (temp "
             "file, fsync, rename); lookup = checkpoint reads in Interviewer.reply outside the "
             "graph run"
         ),
         "engine_calls_per_turn": round(engine_calls / max(len(samples["turn"]), 1), 3),
+        "storage": storage,
+    }
+
+
+def storage_of(settings: Settings) -> dict:
+    """What the interviews take on disk: transcripts, and the checkpoint database."""
+    from agent.checkpoints import storage_bytes
+
+    transcripts = sum(p.stat().st_size for p in settings.transcripts_dir.glob("*.json"))
+    checkpoints = storage_bytes(settings.checkpoints)
+    return {
+        "transcripts_bytes": transcripts,
+        "checkpoints_bytes": checkpoints,
+        "checkpoints_over_transcripts": round(checkpoints / max(transcripts, 1), 2),
     }
 
 
@@ -780,6 +806,16 @@ def format_table(result: dict) -> str:
         for phase, stats in off["phases_ms"].items():
             lines.append(_row(f"  {phase} ms p50/p95/p99", _ms3(stats)))
         lines.append(_row("offline start ms p50/p95/p99", _ms3(off["start_ms"])))
+        if storage := off.get("storage"):
+            lines.append(_row(
+                f"checkpoints / transcripts ({storage['checkpoints_bytes'] / 1e6:.2f} / "
+                f"{storage['transcripts_bytes'] / 1e6:.2f} MB)",
+                storage["checkpoints_over_transcripts"],
+                _target("offline.storage.checkpoints_over_transcripts", result),
+            ))
+            lines.append(_row(
+                "  write-ahead log while open MB", f"{storage['log_bytes_while_open'] / 1e6:.2f}"
+            ))
     llm = result.get("llm")
     if llm and "error" not in llm:
         lines += [

@@ -45,6 +45,11 @@ class Settings(BaseModel):
         return self.checkpoint_db or self.transcripts_dir / ".checkpoints.sqlite"
 
     @property
+    def locks_dir(self) -> Path:
+        """Where each interview's writer locks live: beside the database they guard."""
+        return self.checkpoints.with_name(self.checkpoints.name + "-locks")
+
+    @property
     def active(self) -> Profile:
         """The profile that grades."""
         return self.profiles[self.profile]

@@ -19,16 +19,10 @@ from pydantic import BaseModel, ConfigDict
 from agent.assessment import CriterionGrade, Flag
 from agent.config import Settings
 from agent.providers import Provider, close_provider, make_provider
+from agent.records import open_records
 from agent.resume import deep_dives
 from agent.rubrics import Bank, Question, load_bank
-from agent.transcripts import (
-    Grade,
-    Transcript,
-    TranscriptError,
-    TranscriptStore,
-    check_id,
-    write_atomic,
-)
+from agent.transcripts import Grade, Transcript, TranscriptError, check_id, write_atomic
 
 REGRADE_SCHEMA_VERSION = 1
 MAX_WORKERS = 8
@@ -119,7 +113,8 @@ def regrade(
     workers: int = MAX_WORKERS,
 ) -> Regrade:
     """Grade every answer of a stored interview again, concurrently, with `profile`'s brain."""
-    transcript = TranscriptStore(settings.transcripts_dir).load(interview_id)
+    with open_records(settings) as records:  # a transcript behind its checkpoint is repaired
+        transcript = records.load(interview_id)
     name = profile or settings.profile
     questions = _questions_for(transcript, bank or load_bank(settings.rubrics_dir))
     grades = transcript.grades

@@ -7,29 +7,51 @@ can too.
 from __future__ import annotations
 
 import gc
+import logging
 import random
+import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from langgraph.types import Command, StateSnapshot
 
+from agent.checkpoints import (
+    latest_checkpoints,
+    open_checkpoints,
+    prune,
+    storage_error,
+    sync_checkpoints,
+)
 from agent.config import Settings
-from agent.graph import build_graph, sqlite_checkpointer, sync_checkpoints
+from agent.graph import build_graph
+from agent.locks import InterviewBusy, Locks
 from agent.nodes import Listeners
 from agent.providers import Provider, close_provider, make_provider
+from agent.records import Records, transcript_from
 from agent.resume import clean_bullets, deep_dives
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, Bank, Question, load_bank
 from agent.state import InterviewSettings, InterviewState, Message
 from agent.transcripts import Transcript, TranscriptError, TranscriptStore, check_id
 
+log = logging.getLogger(__name__)
+
 OnText = Callable[[str], None]
 # The pending write LangGraph keeps for a node waiting in interrupt() (its INTERRUPT constant,
 # not exported): when it is the only one, the interview is waiting for the candidate, cleanly.
 _INTERRUPT = "__interrupt__"
+
+# The ranges of an interview's numeric settings, for every front end to check against.
+QUESTIONS = (1, 20)
+FOLLOWUPS = (0, 5)
+SEEDS = (0, 2**63 - 1)  # what the checkpoint format stores as an integer
+# How long a turn waits for another writer's turn on the same interview to end: longer than a
+# model's slowest answer, with its retries.
+TURN_WAIT_S = 600.0
 
 
 class InterviewError(ValueError):
@@ -88,10 +110,10 @@ def interview_settings(
         raise InterviewError(
             f"unknown difficulty {difficulty!r}; choose from {', '.join(DIFFICULTIES)}"
         )
-    if not 1 <= questions <= 20:
-        raise InterviewError("number of questions must be between 1 and 20")
-    if not 0 <= max_followups <= 5:
-        raise InterviewError("follow-ups per question must be between 0 and 5")
+    _check_range("number of questions", questions, QUESTIONS)
+    _check_range("follow-ups per question", max_followups, FOLLOWUPS)
+    if seed is not None:
+        _check_range("the seed", seed, SEEDS)
     if feedback not in ("each", "end"):
         raise InterviewError("feedback must be 'each' or 'end'")
     return {
@@ -105,6 +127,17 @@ def interview_settings(
         "resume": clean_bullets(list(resume or [])),
         "seed": seed if seed is not None else random.randrange(2**31),
     }
+
+
+def range_text(bounds: tuple[int, int]) -> str:
+    """How a range is said in messages: "between 1 and 20"."""
+    return f"between {bounds[0]} and {bounds[1]}"
+
+
+def _check_range(what: str, value: object, bounds: tuple[int, int]) -> None:
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if not whole or not bounds[0] <= value <= bounds[1]:  # type: ignore[operator]
+        raise InterviewError(f"{what} must be a whole number {range_text(bounds)}")
 
 
 def settle_heap() -> None:
@@ -133,13 +166,20 @@ class Interviewer:
         self.bank = bank or load_bank(settings.rubrics_dir)
         self._owns_provider = provider is None
         self.provider = provider or make_provider(settings)
-        self.checkpointer = sqlite_checkpointer(settings.checkpoints)
+        self.checkpointer = open_checkpoints(settings.checkpoints)
         self.graph = build_graph(self.provider, self.bank, self.checkpointer)
-        self.store = TranscriptStore(settings.transcripts_dir)
+        self.locks = Locks(settings.locks_dir)
+        self.store = Records(
+            TranscriptStore(settings.transcripts_dir),
+            self.checkpointer,
+            self.locks,
+            (self.provider.brain, self.provider.model),
+        )
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint-sync")
 
     def close(self) -> None:
         self._syncer.shutdown()
+        self.locks.release_all()
         self.checkpointer.conn.close()
         if self._owns_provider:
             close_provider(self.provider)
@@ -149,6 +189,31 @@ class Interviewer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextmanager
+    def _turn(self, interview_id: str) -> Iterator[None]:
+        """Be the interview's only writer while the block runs (see `agent.locks`); a failed
+        read or write of its state becomes one clear sentence."""
+        try:
+            with self.locks.turn(interview_id, TURN_WAIT_S), self._storage():
+                yield
+        except InterviewBusy as exc:
+            raise InterviewError(str(exc)) from None
+
+    @contextmanager
+    def _storage(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise storage_error(self.settings.checkpoints, exc) from None
+
+    def hold_open(self, interview_id: str) -> None:
+        """Keep the interview open for this process's user (a terminal session) until `close`:
+        other processes and tabs are told so instead of taking its turns."""
+        try:
+            self.locks.hold_open(check_id(interview_id), TURN_WAIT_S)
+        except InterviewBusy as exc:
+            raise InterviewError(str(exc)) from None
 
     @staticmethod
     def _config(interview_id: str) -> dict:
@@ -176,8 +241,6 @@ class Interviewer:
         `on_text` gets each complete interviewer message as it is produced; `on_delta` gets the
         pieces of a message a model is still writing (see `_run`)."""
         interview_id = new_interview_id() if interview_id is None else check_id(interview_id)
-        if self.exists(interview_id):
-            raise InterviewError(f"interview {interview_id} already exists")
         custom_questions = [*(custom_questions or []), *deep_dives(options["resume"])]
         initial: InterviewState = {
             "interview_id": interview_id,
@@ -187,7 +250,10 @@ class Interviewer:
             "grades": [],
             "report": None,
         }
-        return self._run(interview_id, initial, on_text, on_delta)
+        with self._turn(interview_id):
+            if self.exists(interview_id):
+                raise InterviewError(f"interview {interview_id} already exists")
+            return self._run(interview_id, initial, on_text, on_delta)
 
     def reply(
         self,
@@ -204,6 +270,12 @@ class Interviewer:
         # Lone surrogates (undecodable bytes smuggled into a str) cannot be written as UTF-8:
         # replace them, or every later transcript save of this interview would fail.
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        with self._turn(interview_id):
+            return self._reply(interview_id, text, on_text, on_delta)
+
+    def _reply(
+        self, interview_id: str, text: str, on_text: OnText | None, on_delta: OnText | None
+    ) -> TurnResult:
         earlier = None
         if not self._waiting(interview_id):  # the usual case needs no more than that one read
             snapshot = self.graph.get_state(self._config(interview_id))
@@ -226,7 +298,13 @@ class Interviewer:
         """Pick an interview up after a crash or restart: finish a turn that was cut short (its
         answer is checkpointed but was not handled yet) and rewrite the transcript from the
         checkpoint, so nothing the candidate gave is missing from it."""
-        snapshot = self.graph.get_state(self._config(check_id(interview_id)))
+        with self._turn(check_id(interview_id)):
+            return self._recover(interview_id, on_text, on_delta)
+
+    def _recover(
+        self, interview_id: str, on_text: OnText | None, on_delta: OnText | None
+    ) -> TurnResult:
+        snapshot = self.graph.get_state(self._config(interview_id))
         if not snapshot.values:
             raise InterviewError(f"no interview with id {interview_id}")
         finished = self._finish_cut_short(interview_id, on_text, on_delta, snapshot)
@@ -270,7 +348,8 @@ class Interviewer:
         return bool(writes) and all(write[1] == _INTERRUPT for write in writes)
 
     def state(self, interview_id: str) -> InterviewState | None:
-        snapshot = self.graph.get_state(self._config(check_id(interview_id)))
+        with self._storage():
+            snapshot = self.graph.get_state(self._config(check_id(interview_id)))
         return snapshot.values or None
 
     def exists(self, interview_id: str) -> bool:
@@ -278,12 +357,15 @@ class Interviewer:
 
     def delete(self, interview_id: str) -> None:
         """Remove an interview: its transcript and its checkpointed state, so it cannot resume."""
-        self.checkpointer.delete_thread(check_id(interview_id))
-        self.store.delete(interview_id)
+        with self._turn(check_id(interview_id)):
+            self.checkpointer.delete_thread(interview_id)
+            self.store.delete(interview_id)
+        self.locks.forget(interview_id)
 
     def waiting_prompt(self, interview_id: str) -> str | None:
         """The question or follow-up the interview is waiting on, if any."""
-        snapshot = self.graph.get_state(self._config(interview_id))
+        with self._storage():
+            snapshot = self.graph.get_state(self._config(interview_id))
         for task in snapshot.tasks:
             for intr in task.interrupts:
                 return intr.value.get("prompt")
@@ -334,13 +416,17 @@ class Interviewer:
         )
 
     def _persist(self, interview_id: str, values: InterviewState) -> tuple[str | None, str | None]:
-        """Sync the checkpoint log and write the transcript: its path, and what went wrong."""
+        """Prune and sync the checkpoints and write the transcript: its path, and what went
+        wrong."""
         errors = []
-        # The checkpoint log is synced while the transcript is written: both wait on the disk.
-        flushed = self._syncer.submit(sync_checkpoints, self.settings.checkpoints)
+        checkpoint_id = latest_checkpoints(self.checkpointer, interview_id).get(interview_id)
+        # The checkpoints are pruned and synced while the transcript is written: both wait on
+        # the disk.
+        flushed = self._syncer.submit(self._settle, interview_id)
         path = None
         try:
-            path = str(self.save(interview_id, values))
+            transcript = self.transcript_of(interview_id, values, checkpoint_id)
+            path = str(self.store.save(transcript))
         except TranscriptError as exc:
             errors.append(str(exc))
         try:
@@ -349,25 +435,23 @@ class Interviewer:
             errors.append(f"could not flush the interview state to disk: {exc.strerror or exc}")
         return path, "; ".join(errors) or None
 
-    def transcript_of(self, interview_id: str, values: InterviewState | None = None) -> Transcript:
+    def _settle(self, interview_id: str) -> None:
+        """Keep only the interview's latest checkpoint, then sync the log to disk."""
+        try:
+            prune(self.checkpointer, interview_id)
+        except sqlite3.Error as exc:  # only leaves older checkpoints behind for the next turn
+            log.warning("could not prune the checkpoints of %s: %s", interview_id, exc)
+        sync_checkpoints(self.settings.checkpoints)
+
+    def transcript_of(
+        self,
+        interview_id: str,
+        values: InterviewState | None = None,
+        checkpoint_id: str | None = None,
+    ) -> Transcript:
+        """The transcript of the interview as of `values` (by default, its current state)."""
         values = values or self.state(interview_id)
         if values is None:
             raise InterviewError(f"no interview with id {interview_id}")
-        turns = values.get("messages", [])
-        created = turns[0]["at"] if turns else datetime.now(UTC).isoformat()
-        return Transcript(
-            id=interview_id,
-            created_at=created,
-            updated_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
-            status=values.get("status", "in_progress"),
-            settings=dict(values.get("settings", {})),
-            brain=self.provider.brain,
-            model=self.provider.model,
-            plan=values.get("plan", []),
-            turns=turns,
-            grades=values.get("grades", []),
-            report=values.get("report"),
-        )
-
-    def save(self, interview_id: str, values: InterviewState | None = None):
-        return self.store.save(self.transcript_of(interview_id, values))
+        grader = (self.provider.brain, self.provider.model)
+        return transcript_from(interview_id, values, grader=grader, checkpoint_id=checkpoint_id)

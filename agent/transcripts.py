@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,9 @@ from agent.rubrics import TRACK_TITLES
 
 SCHEMA_VERSION = 1
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# Far above any interview the CLI and the app can produce (answers are capped), and low enough
+# that a stray huge file is named in the listing instead of being read into memory.
+MAX_TRANSCRIPT_BYTES = 64 * 2**20
 
 
 class TranscriptError(Exception):
@@ -78,6 +82,7 @@ class Transcript(_Model):
     turns: list[Turn]
     grades: list[Grade]
     report: dict | None = None
+    checkpoint_id: str | None = None  # the state it was written from; another is newer
 
     @field_validator("report")
     @classmethod
@@ -165,10 +170,7 @@ class TranscriptStore:
 
     @staticmethod
     def _read(path: Path) -> Transcript:
-        try:
-            raw = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TranscriptError(f"{path.name}: unreadable: {exc}") from None
+        raw = _read_regular(path)
         try:
             return Transcript.model_validate(json.loads(raw))
         except json.JSONDecodeError as exc:
@@ -184,29 +186,26 @@ class TranscriptStore:
 
     def list(self) -> list[Listing]:
         """Every `*.json` file, newest first; unreadable files are listed, never raised."""
-        out = [listing for listing, _ in self._scan()]
-        out.sort(key=lambda item: (item.ok, item.created_at), reverse=True)
-        return out
+        return newest_first(listing for listing, _ in self.scan())
 
     def read_all(self) -> tuple[list[Transcript], list[Listing]]:
         """Every readable transcript, and the listings of the files that are not: each file is
         read once."""
-        scanned = list(self._scan())
-        readable = [t for _, t in scanned if t is not None]
-        return readable, [listing for listing, t in scanned if t is None]
+        return split_readable(self.scan())
 
-    def _scan(self) -> Iterator[tuple[Listing, Transcript | None]]:
+    def scan(self) -> Iterator[tuple[Listing, Transcript | None]]:
         """Each `*.json` file's listing and, when it is readable, its transcript."""
         if not self.directory.is_dir():
             return
         for path in self.directory.glob("*.json"):
             try:
                 t = self._read(path)
-                yield self._listing(path, t), t
+                yield self.listing(path, t), t
             except TranscriptError as exc:
                 yield Listing(id=path.stem, path=path, ok=False, error=str(exc)), None
 
-    def _listing(self, path: Path, t: Transcript) -> Listing:
+    def listing(self, path: Path, t: Transcript) -> Listing:
+        """What the listing shows of transcript `t`, stored at `path`."""
         try:
             return Listing(
                 id=t.id,
@@ -229,6 +228,62 @@ class TranscriptStore:
         if not path.exists():
             raise TranscriptError(f"no transcript with id {interview_id!r}")
         path.unlink()
+
+
+def newest_first(listings: Iterable[Listing]) -> list[Listing]:
+    """Readable transcripts newest first, then the files that could not be read."""
+    return sorted(listings, key=lambda item: (item.ok, item.created_at), reverse=True)
+
+
+def split_readable(
+    scanned: Iterable[tuple[Listing, Transcript | None]],
+) -> tuple[list[Transcript], list[Listing]]:
+    """The readable transcripts of a scan, and the listings of the files that were not."""
+    pairs = list(scanned)
+    return [t for _, t in pairs if t is not None], [item for item, t in pairs if t is None]
+
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+}
+
+
+def _read_regular(path: Path) -> str:
+    """The text of a regular file of at most MAX_TRANSCRIPT_BYTES; anything else (a named pipe,
+    a device, a folder, a huge file) is refused without waiting on it or reading it in."""
+    try:
+        # Non-blocking, so opening a named pipe with no writer returns at once instead of
+        # waiting for one; it changes nothing for a regular file.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise TranscriptError(f"{path.name}: unreadable: {exc.strerror or exc}") from None
+    too_large = TranscriptError(
+        f"{path.name}: too large to be a transcript (over {MAX_TRANSCRIPT_BYTES // 2**20} MB)"
+    )
+    try:
+        info = os.fstat(fd)
+        kind = stat.S_IFMT(info.st_mode)
+        if kind != stat.S_IFREG:
+            what = _KINDS.get(kind, "not a file")
+            raise TranscriptError(f"{path.name}: not a regular file ({what}); left alone")
+        if info.st_size > MAX_TRANSCRIPT_BYTES:
+            raise too_large
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_TRANSCRIPT_BYTES + 1)  # it may have grown since
+    except OSError as exc:
+        raise TranscriptError(f"{path.name}: unreadable: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_TRANSCRIPT_BYTES:
+        raise too_large
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TranscriptError(f"{path.name}: unreadable: {exc}") from None
 
 
 def _strings(data: dict, key: str) -> list[str]:

@@ -465,7 +465,7 @@ def test_every_turn_flushes_the_checkpoint_log_to_disk(settings, bank, monkeypat
     with Interviewer(settings, bank=bank) as iv:
         assert iv.checkpointer.conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
         iid = iv.start(interview_settings(questions=2, seed=4)).interview_id
-        monkeypatch.setattr("agent.graph.os.fsync", fsync)
+        monkeypatch.setattr("agent.checkpoints.os.fsync", fsync)
         for answer in ANSWERS[:2]:
             iv.reply(iid, answer)
             assert wal_sizes[-1] == os.path.getsize(wal), "synced after the turn's last commit"
@@ -486,7 +486,7 @@ def test_a_failed_flush_of_the_checkpoint_log_is_reported_and_the_interview_goes
     with Interviewer(settings, bank=bank) as iv:
         iid = iv.start(interview_settings(questions=3, seed=4)).interview_id
         with monkeypatch.context() as m:
-            m.setattr("agent.graph.os.fsync", fsync)
+            m.setattr("agent.checkpoints.os.fsync", fsync)
             failed = iv.reply(iid, ANSWERS[0])
         assert failed.save_error == (
             "could not flush the interview state to disk: Input/output error"

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from agent.config import load_settings
 from agent.providers import OfflineProvider
+from agent.records import Records
 from agent.rubrics import load_bank
 from agent.session import Interviewer, interview_settings
 from agent.transcripts import TranscriptStore
@@ -459,7 +460,7 @@ def test_an_unexpected_failure_is_a_calm_message(
     def explode(self):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(TranscriptStore, "list", explode)
+    monkeypatch.setattr(Records, "list", explode)
     at = run_app("views/review.py")
     assert "Something went wrong" in at.error[0].value
     assert "disk on fire" not in everything(at)

@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 from pydantic import SecretBytes, SecretStr
 
+from agent.checkpoints import StorageError
 from agent.config import Settings, load_settings
 from agent.progress import parse_time
 from agent.rubrics import TRACK_TITLES, RubricError
@@ -17,7 +18,12 @@ from agent.session import Interviewer, InterviewError, settle_heap
 from agent.transcripts import TranscriptError
 
 # Errors whose message is written for the user: shown as they are, never as a traceback.
-USER_ERRORS: tuple[type[Exception], ...] = (InterviewError, TranscriptError, RubricError)
+USER_ERRORS: tuple[type[Exception], ...] = (
+    InterviewError,
+    TranscriptError,
+    RubricError,
+    StorageError,
+)
 
 ROLE_LABELS = {"ml-engineer": "ML engineer", "ai-engineer": "AI engineer"}
 COMPANY_LABELS = {
@@ -120,6 +126,8 @@ def interviewer() -> Interviewer:
         return _cached_interviewer(settings.model_dump_json(), settings)
     except RubricError as exc:
         fail(f"The question bank could not be loaded: {exc}")
+    except StorageError as exc:
+        fail(f"The interviewer could not start: {exc}")
     except (OSError, ValueError, sqlite3.Error) as exc:
         where = f" (checkpoints: {settings.checkpoints})" if isinstance(exc, sqlite3.Error) else ""
         fail(f"The interviewer could not start: {exc}{where}")
