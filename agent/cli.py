@@ -1,20 +1,39 @@
-"""The `interviewer` command line: run, list, show, grade, check rubrics, doctor, regrade."""
+"""The `interviewer` command line: run, list, show, grade, check rubrics, doctor, regrade, gc.
+
+Everything printed goes through `agent.terminal`, so text from answers, models and files shows
+its control characters instead of handing them to the terminal.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from agent.checkpoints import StorageError
 from agent.config import Settings, load_settings
 from agent.providers import Provider, make_provider
+from agent.records import open_records
 from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, RubricError, load_bank
 from agent.screen import command_of
-from agent.session import Interviewer, InterviewError, interview_settings, settle_heap
-from agent.transcripts import TranscriptError, TranscriptStore, to_markdown
+from agent.session import (
+    FOLLOWUPS,
+    QUESTIONS,
+    SEEDS,
+    Interviewer,
+    InterviewError,
+    interview_settings,
+    new_interview_id,
+    range_text,
+    settle_heap,
+)
+from agent.state import InterviewSettings
+from agent.terminal import printable, printable_json
+from agent.transcripts import TranscriptError, check_id, to_markdown
 
 MAX_ANSWER_CHARS = 100_000
 
@@ -23,9 +42,22 @@ class CliError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
 
 
+class Interrupted(Exception):
+    """Ctrl-C during an interview; the message is the command that continues it."""
+
+
 def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(printable(text) + "\n")
     sys.stdout.flush()
+
+
+def _out_json(text: str) -> None:
+    sys.stdout.write(printable_json(text) + "\n")
+    sys.stdout.flush()
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(printable(text) + "\n")
 
 
 # --- run ---------------------------------------------------------------------------------------
@@ -70,29 +102,38 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         )
     except InterviewError as exc:
         raise CliError(str(exc)) from None
-    live = _Live()
+    interview_id = check_id(args.resume) if args.resume else new_interview_id()
     with Interviewer(settings) as interviewer:
         settle_heap()
         _out(_banner(interviewer.provider))
         if interactive:
             _out("Answer in as many lines as you like; an empty line sends it.")
             _out("Commands: hint, repeat, skip, end.")
+        _interview(interviewer, interview_id, options, args, interactive)
+    return 0
+
+
+def _interview(
+    interviewer: Interviewer,
+    interview_id: str,
+    options: InterviewSettings,
+    args: argparse.Namespace,
+    interactive: bool,
+) -> None:
+    """Start or resume the interview, then take answers until it is over. Once it has begun,
+    an interruption or a storage failure says how to continue it."""
+    again = _resume_command(interview_id, args)
+    live = _Live()
+    if not args.resume:
+        interviewer.hold_open(interview_id)
+        _out(f"Interview {interview_id} (to continue it later: `{again}`)")
+    try:
         if args.resume:
-            state = interviewer.state(args.resume)
-            if state is None:
-                raise CliError(f"no interview with id {args.resume}")
-            if state.get("status") == "finished":
-                raise CliError(f"interview {args.resume} has already finished")
-            interview_id = args.resume
-            _out(f"Resuming interview {interview_id}.")
-            # A crash can cut a turn short: finish it and bring the transcript up to date.
-            result = interviewer.recover(interview_id, on_text=live.text, on_delta=live.delta)
-            if not result.messages:
-                _out(f"\nInterviewer: {interviewer.waiting_prompt(interview_id)}")
-            _show(result, live)
+            result = _resume(interviewer, interview_id, live)
         else:
-            result = interviewer.start(options, on_text=live.text, on_delta=live.delta)
-            interview_id = result.interview_id
+            result = interviewer.start(
+                options, interview_id=interview_id, on_text=live.text, on_delta=live.delta
+            )
             _show(result, live)
         while not result.finished:
             answer = _read_answer(interactive)
@@ -101,11 +142,40 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             if len(answer) > MAX_ANSWER_CHARS:
                 _out(f"(answer truncated to {MAX_ANSWER_CHARS} characters)")
                 answer = answer[:MAX_ANSWER_CHARS]
-            result = interviewer.reply(interview_id, answer, on_text=live.text, on_delta=live.delta)
+            result = interviewer.reply(
+                interview_id, answer, on_text=live.text, on_delta=live.delta
+            )
             _show(result, live)
-        path = interviewer.store.path_for(interview_id)
-        _out(f"\nTranscript: {path}")
-    return 0
+    except KeyboardInterrupt:
+        raise Interrupted(again) from None
+    except StorageError as exc:
+        raise StorageError(f"{exc}; then continue with `{again}`") from None
+    _out(f"\nTranscript: {interviewer.store.path_for(interview_id)}")
+
+
+def _resume(interviewer: Interviewer, interview_id: str, live: _Live):
+    state = interviewer.state(interview_id)
+    if state is None:
+        raise CliError(f"no interview with id {interview_id}")
+    interviewer.hold_open(interview_id)
+    if state.get("status") == "finished":
+        interviewer.recover(interview_id)  # its transcript may be behind: bring it up to date
+        raise CliError(
+            f"interview {interview_id} has already finished; see `interviewer show {interview_id}`"
+        )
+    _out(f"Resuming interview {interview_id}.")
+    # A crash can cut a turn short: finish it and bring the transcript up to date.
+    result = interviewer.recover(interview_id, on_text=live.text, on_delta=live.delta)
+    if not result.messages:
+        _out(f"\nInterviewer: {interviewer.waiting_prompt(interview_id)}")
+    _show(result, live)
+    return result
+
+
+def _resume_command(interview_id: str, args: argparse.Namespace) -> str:
+    """The command that continues this interview, with the profile it was run with."""
+    profile = f" --profile {args.profile}" if getattr(args, "profile", None) else ""
+    return f"interviewer run --resume {interview_id}{profile}"
 
 
 def _resume_lines(args: argparse.Namespace) -> list[str]:
@@ -137,7 +207,7 @@ class _Live:
         if not self.preview:
             sys.stdout.write("\nInterviewer: ")
         self.preview += piece
-        sys.stdout.write(piece)
+        sys.stdout.write(printable(piece))
         sys.stdout.flush()
 
     def text(self, text: str) -> None:
@@ -168,7 +238,8 @@ def _show(result, live: _Live | None = None) -> None:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    items = TranscriptStore(settings.transcripts_dir).list()
+    with open_records(settings) as records:
+        items = records.list()
     if not items:
         _out(f"No transcripts in {settings.transcripts_dir}")
         return 0
@@ -185,9 +256,10 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    transcript = TranscriptStore(settings.transcripts_dir).load(args.id)
+    with open_records(settings) as records:
+        transcript = records.load(args.id)
     if args.format == "json":
-        _out(transcript.model_dump_json(indent=2))
+        _out_json(transcript.model_dump_json(indent=2))
     else:
         _out(to_markdown(transcript))
     return 0
@@ -207,7 +279,7 @@ def cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(f"unknown question id: {args.question}")
     assessment = provider.assess(bank.get(args.question), args.answer)
     if args.json:
-        _out(json.dumps(assessment.grade_json(), ensure_ascii=False))
+        _out_json(json.dumps(assessment.grade_json(), ensure_ascii=False))
         return 0
     _out(
         f"{args.question}: {assessment.score:.0f}/100  flags: {', '.join(assessment.flags) or '-'}"
@@ -238,14 +310,15 @@ def _grade_batch(path: Path, bank, provider) -> int:
             if not isinstance(qid, str) or not isinstance(answer, str):
                 raise TypeError("question_id and answer must be strings")
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            sys.stderr.write(f"{path.name}:{number}: skipped: {exc}\n")
+            _err(f"{path.name}:{number}: skipped: {exc}")
             failures += 1
             continue
         if qid not in bank:
-            sys.stderr.write(f"{path.name}:{number}: skipped: unknown question id {qid}\n")
+            _err(f"{path.name}:{number}: skipped: unknown question id {qid}")
             failures += 1
             continue
-        _out(json.dumps(provider.assess(bank.get(qid), answer).grade_json(), ensure_ascii=False))
+        grade = provider.assess(bank.get(qid), answer).grade_json()
+        _out_json(json.dumps(grade, ensure_ascii=False))
     return 1 if failures else 0
 
 
@@ -272,11 +345,12 @@ def cmd_rubrics_check(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from agent import bench  # heavy measuring code stays out of every other command's startup
 
-    if args.interviews < 1:
-        raise CliError("--interviews must be at least 1")
     seed = bench.DEFAULT_SEED if args.seed is None else args.seed
-    result = bench.run_bench(args.interviews, seed, log=lambda m: sys.stderr.write(m + "\n"))
-    _out(json.dumps(result, indent=2) if args.json else bench.format_table(result))
+    result = bench.run_bench(args.interviews, seed, log=_err)
+    if args.json:
+        _out_json(json.dumps(result, indent=2))
+    else:
+        _out(bench.format_table(result))
     return 0
 
 
@@ -289,7 +363,7 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     bank = load_bank(settings.rubrics_dir)
     result = calibrate(bank, make_provider(settings), settings.rubrics_dir, args.split)
     if args.json:
-        _out(json.dumps(result, ensure_ascii=False, indent=2))
+        _out_json(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         _print_calibration(result)
     return 0
@@ -344,23 +418,57 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     from agent.doctor import format_report, run_doctor
 
     report = run_doctor(settings)
-    _out(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
+    if args.json:
+        _out_json(json.dumps(report.to_json(), indent=2))
+    else:
+        _out(format_report(report))
     return 0 if report.ok else 1
 
 
 def cmd_regrade(args: argparse.Namespace, settings: Settings) -> int:
     from agent.regrade import format_regrade, regrade, save_regrade
 
-    if args.workers < 1:
-        raise CliError("--workers must be at least 1")
     result = regrade(settings, args.id, settings.profile, workers=args.workers)
     path = save_regrade(settings, result)
     if args.json:
-        _out(result.model_dump_json(indent=2))
+        _out_json(result.model_dump_json(indent=2))
     else:
         _out(format_regrade(result))
         _out(f"Saved: {path}")
     return 0
+
+
+# --- gc ----------------------------------------------------------------------------------------
+
+
+def cmd_gc(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.checkpoints import compact, storage_bytes
+
+    path = settings.checkpoints
+    if not path.exists():
+        _out(f"No checkpoint database at {path}: nothing to collect.")
+        return 0
+    before = storage_bytes(path)
+    with open_records(settings) as records:
+        if records.checkpoints is None:
+            raise StorageError(f"cannot open the interview state database {path}")
+        transcripts = records.list()  # brings any transcript behind its checkpoint up to date
+        seen, deleted = records.prune_all()
+        try:
+            compact(records.checkpoints)
+        except Exception as exc:  # sqlite3.Error: e.g. another process is writing right now
+            _err(f"interviewer: could not compact {path} ({exc}); run gc again later")
+    kept = sum(item.path.stat().st_size for item in transcripts if item.path.is_file())
+    after = storage_bytes(path)
+    _out(
+        f"Pruned {deleted} old checkpoint(s) of {seen} interview(s); checkpoints "
+        f"{_megabytes(before)} -> {_megabytes(after)}, transcripts {_megabytes(kept)}."
+    )
+    return 0
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.2f} MB"
 
 
 # --- parser ------------------------------------------------------------------------------------
@@ -369,6 +477,22 @@ def cmd_regrade(args: argparse.Namespace, settings: Settings) -> int:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
         raise CliError(message)
+
+
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` (to `high`), refused argparse's way."""
+    bounds = f"of at least {low}" if high is None else range_text((low, high))
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be a whole number {bounds}, not {text!r}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -380,14 +504,18 @@ def build_parser() -> argparse.ArgumentParser:
     profile_opt.add_argument("--profile", default=argparse.SUPPRESS, help="model profile to use")
 
     run = sub.add_parser("run", help="a mock interview in the terminal", parents=[profile_opt])
-    run.add_argument("--questions", type=int, default=3)
+    run.add_argument("--questions", type=_whole(*QUESTIONS), default=3)
     run.add_argument("--track", action="append", choices=TRACKS)
     run.add_argument("--role", choices=ROLES, default="ml-engineer")
     run.add_argument("--company-type", choices=COMPANY_TYPES, default="big-tech")
     run.add_argument("--difficulty", choices=DIFFICULTIES)
-    run.add_argument("--followups", type=int, help="follow-ups per question (default 2)")
+    run.add_argument(
+        "--followups", type=_whole(*FOLLOWUPS), help="follow-ups per question (default 2)"
+    )
     run.add_argument("--feedback", choices=("each", "end"), default="end")
-    run.add_argument("--seed", type=int, help="make the question choice reproducible")
+    run.add_argument(
+        "--seed", type=_whole(*SEEDS), help="make the question choice reproducible"
+    )
     run.add_argument("--resume", metavar="ID", help="continue an unfinished interview")
     run.add_argument(
         "--bullet", action="append", metavar="TEXT", help="a resume line to deep-dive (repeatable)"
@@ -438,28 +566,59 @@ def build_parser() -> argparse.ArgumentParser:
         "regrade", help="grade a stored interview again with another profile", parents=[profile_opt]
     )
     regrade.add_argument("id")
-    regrade.add_argument("--workers", type=int, default=8, help="questions graded at once")
+    regrade.add_argument(
+        "--workers", type=_whole(1), default=8, help="questions graded at once"
+    )
     regrade.add_argument("--json", action="store_true")
     regrade.set_defaults(func=cmd_regrade)
 
     bench = sub.add_parser("bench", help="measure turn latency, LLM overhead and startup")
     bench.add_argument("--json", action="store_true", help="one JSON object instead of a table")
-    bench.add_argument("--interviews", type=int, default=50, help="simulated interviews (>= 1)")
-    bench.add_argument("--seed", type=int, help="seed for the scripted candidates")
+    bench.add_argument(
+        "--interviews", type=_whole(1), default=50, help="simulated interviews (>= 1)"
+    )
+    bench.add_argument("--seed", type=_whole(*SEEDS), help="seed for the scripted candidates")
     bench.set_defaults(func=cmd_bench)
+
+    gc = sub.add_parser(
+        "gc", help="prune stored interview states to what resuming and regrading need"
+    )
+    gc.set_defaults(func=cmd_gc)
     return parser
 
 
+class _PrintableFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
+def _log_to_stderr() -> None:
+    """Warnings (a model that failed, say) to stderr, as printable as everything else."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(_PrintableFormatter("interviewer: %(levelname)s: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        root.addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _log_to_stderr()
     try:
         args = build_parser().parse_args(argv)
         settings = load_settings().with_profile(args.profile)
         return args.func(args, settings)
     except (CliError, InterviewError, RubricError, TranscriptError, ValueError) as exc:
-        sys.stderr.write(f"interviewer: error: {exc}\n")
+        _err(f"interviewer: error: {exc}")
         return 2
+    except StorageError as exc:
+        _err(f"interviewer: error: {exc}")
+        return 1
+    except Interrupted as exc:
+        _err(f"\ninterviewer: interrupted; continue with `{exc}`")
+        return 130
     except KeyboardInterrupt:
-        sys.stderr.write("\ninterviewer: interrupted; resume with `interviewer run --resume ID`\n")
+        _err("\ninterviewer: interrupted")
         return 130
     except BrokenPipeError:
         # The reader went away (`interviewer calibrate | head`): stop quietly, as other tools do.
