@@ -182,6 +182,20 @@ def test_opening_an_interview_finishes_a_turn_cut_short_by_a_crash(
     assert len(on_disk.grades) == 1 and on_disk.grades[0].answer == GOOD_ANSWER
 
 
+def test_an_answer_to_an_interview_open_in_a_terminal_is_refused_in_words(
+    transcripts: Path,
+) -> None:
+    interview_id = make_interview(finish=False, answers=0)
+    with Interviewer(load_settings()) as terminal:  # as `interviewer run` holds it
+        terminal.hold_open(interview_id)
+        at = run_app(interview=interview_id)
+        at.chat_input[0].set_value(GOOD_ANSWER).run()
+        assert not at.exception, at.exception
+        assert "is open in another process" in at.error[0].value
+    on_disk = TranscriptStore(transcripts).load(interview_id)
+    assert [t.role for t in on_disk.turns] == ["interviewer"], "the answer was not taken"
+
+
 def test_hint_repeat_and_skip_buttons_go_through_the_graph(transcripts: Path) -> None:
     at = start_from_setup(run_app())
     interview_id = at.query_params["interview"]
