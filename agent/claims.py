@@ -31,6 +31,8 @@ _TRANSPARENT = frozenset(
     "handle handles support supports include includes cover covers process deal with work "
     "understand generate produce".split()
 )
+# Words right after a cue that deny it: "latency is not a concern", "the model executes nothing".
+_NEGATED_AFTER = frozenset(("not", "never", "nothing", "none"))
 _CONTRAST = frozenset(("but", "however", "instead", "rather"))
 _NOT_LIMITING = ("only", "just", "merely")
 # Negations of doing ("didn't", "did not", "never", "no", "without"): the rest of the clause
@@ -102,7 +104,7 @@ def negated(sentence: Sentence, start: int, length: int) -> bool:
     end = start + length
     after = [w for k, w in enumerate(ws[end : end + 3], end) if sentence.clauses[k] == clause]
     for j, w in enumerate(after):
-        if w in ("not", "never") or (w == "t" and j > 0 and after[j - 1].endswith("n")):
+        if w in _NEGATED_AFTER or (w == "t" and j > 0 and after[j - 1].endswith("n")):
             nxt = after[j + 1] if j + 1 < len(after) else ""
             if nxt not in _NOT_LIMITING:
                 return True
@@ -166,10 +168,20 @@ def _compile_claim_cues(cues: tuple[str, ...]) -> tuple[_ClaimCue, ...]:
 _CLAIM_SLACK = 2
 
 
+# A degree word before a claim makes it the nuanced truth, not the sweeping claim: "often
+# near-lossless" is not "lossless".
+_QUALIFIERS = frozenset(
+    "near nearly almost often usually mostly largely typically roughly sometimes virtually "
+    "practically generally".split()
+)
+
+
 def _denied(sentence: Sentence, start: int, length: int) -> bool:
-    """A claim part is denied by a negation, including "not just" and "not only": "it is not
-    just a database" rejects "it is just a database"."""
+    """A claim part is denied by a negation, including "not just" and "not only" ("it is not
+    just a database" rejects "it is just a database"), or softened by a degree word."""
     ws = sentence.words
+    if start >= 1 and ws[start - 1] in _QUALIFIERS:
+        return True
     if start >= 2 and ws[start - 1] in _NOT_LIMITING and _is_negator(ws, start - 2):
         return True
     if ws[start] in _NOT_LIMITING and start >= 1 and _is_negator(ws, start - 1):
@@ -184,6 +196,8 @@ def _states(sentence: Sentence, parts: tuple[Cue, ...]) -> bool:
     for clause in set(sentence.clauses):
         lo = sentence.clauses.index(clause)
         hi = lo + sentence.clauses.count(clause)
+        if sentence.words[lo] in _CONDITION:
+            continue  # "if you oversample before splitting, ..." supposes, it does not claim
         window = sentence.stems[lo:hi]
         spots = [find_loose(p.stems, window, _CLAIM_SLACK) for p in parts]
         if all(at >= 0 for at in spots) and not any(

@@ -132,8 +132,12 @@ def find(needle: tuple[str, ...], haystack: tuple[str, ...]) -> int:
     return -1
 
 
-# Words a loose match never skips: "X is not Y" does not state "X is Y".
-_NEGATING = frozenset(("not", "never", "no", "t", "without", "nor"))
+# Words a loose match never skips: "X is not Y" does not state "X is Y", nor does "X grows
+# faster than linearly", "X is far from Y" or "X and Y" (a list, not a relation).
+_NEGATING = frozenset(
+    "not never no t without nor than far rarely seldom hardly barely and or can could may might "
+    "must should would will".split()
+)
 
 
 def find_loose(needle: tuple[str, ...], haystack: tuple[str, ...], slack: int) -> int:

@@ -231,3 +231,44 @@ def test_not_just_denies_a_claim_worded_with_just():
     q = REGULARISATION.model_copy(update={"misconceptions": [wrong]})
     assert "misconception" in assess(q, "A feature store is just a database.").flags
     assert "misconception" not in assess(q, "A feature store is not just a database.").flags
+
+
+def test_no_reference_answer_or_correction_states_a_known_misconception(bank):
+    """The bank's own right answers never trip its wrong-claim cues (the candidate's quoted
+    'nothing ever broke' in a correction aside)."""
+    from agent.claims import claimed_misconceptions
+    from agent.text import sentences
+
+    hits = []
+    for q in bank.questions:
+        for text in [q.reference_answer, *(m.correction for m in q.misconceptions)]:
+            for i, sentence in claimed_misconceptions(q, sentences(text)).items():
+                if "'" not in sentence:  # a quoted wrong claim is cited, not stated
+                    hits.append((q.id, q.misconceptions[i].claim, sentence))
+    assert hits == []
+
+
+@pytest.mark.parametrize(
+    ("claim_cue", "sentence"),
+    [
+        ("quantization & lossless", "8-bit quantisation is often near-lossless."),
+        ("attention cost & grows linearly", "Attention cost grows faster than linearly."),
+        (
+            "kv cache & caches the weights",
+            "At high concurrency the KV cache can exceed the weights.",
+        ),
+        (
+            "distillation quantizes & quantizes",
+            "Distilled and quantized models lose some accuracy.",
+        ),
+        ("model executes & the tool", "The model itself executes nothing; our code runs the tool."),
+        (
+            "oversample & before splitting",
+            "If you oversample before splitting, you leak duplicates.",
+        ),
+    ],
+)
+def test_nuance_conditions_and_lists_do_not_state_a_claim(claim_cue, sentence):
+    wrong = REGULARISATION.misconceptions[0].model_copy(update={"cues": [claim_cue]})
+    q = REGULARISATION.model_copy(update={"misconceptions": [wrong]})
+    assert "misconception" not in assess(q, sentence).flags
