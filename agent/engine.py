@@ -479,6 +479,23 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     )
 
 
+def unanswered(question: Question) -> Assessment:
+    """The grade of a question skipped without an answer: nothing to send a brain."""
+    grades = [
+        CriterionGrade(
+            id=c.id,
+            score=0,
+            max_score=c.max_score,
+            missing=[concept.name for concept in c.concepts],
+            level=c.levels.describe(0),
+        )
+        for c in question.criteria
+    ]
+    return Assessment(
+        question_id=question.id, score=0.0, criteria=grades, flags=["skipped"], feedback="Skipped."
+    )
+
+
 def followup_target(
     question: Question, grades: list[CriterionGrade], asked: tuple[str, ...] = ()
 ) -> Criterion | None:

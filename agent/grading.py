@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeGuard
 
 import pydantic_core
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.assessment import Assessment, CriterionGrade, Flag
 from agent.engine import CAP_OFF_TOPIC, screen_answer, weighted_score
 from agent.feedback import feedback_text
+from agent.next_step import Spoken
 from agent.rubrics import MAX_LEVEL, Question
 from agent.screen import injection_spans
 
@@ -28,7 +30,6 @@ MAX_QUOTES = 4
 MIN_FOLLOWUP_WORDS = 4  # shorter "questions" from a weak model give way to the rubric's probe
 FEEDBACK_CHARS = 800  # the most of a model's feedback that is kept
 FOLLOWUP_CHARS = 500  # the most of a model's follow-up question that is kept
-OnDelta = Callable[[str, str], None]  # (field, text): "feedback" or "followup" as it streams
 _MIN_QUOTE_CHARS = 4
 
 
@@ -290,62 +291,70 @@ def probe_target(target: object, question: Question, asked: tuple[str, ...]) -> 
     )
 
 
-def preview_ready(fields: dict, question: Question, asked: tuple[str, ...], name: str) -> bool:
-    """True once a streaming reply has come far enough that its `name` text ("feedback" or
-    "followup") will be used: every criterion scored, and for a follow-up, one we will ask."""
+def all_scored(fields: dict, question: Question) -> bool:
+    """A streaming reply has scored every criterion (so what it says next is about the grade)."""
     criteria = fields.get("criteria")
-    if not isinstance(criteria, dict) or not all(
+    return isinstance(criteria, dict) and all(
         isinstance(criteria.get(c.id), dict) and isinstance(criteria[c.id].get("score"), int)
         for c in question.criteria
-    ):
-        return False
-    if name == "feedback":
-        return True
-    text = fields.get("followup")
-    return (
-        fields.get("off_topic") is False
-        and probe_target(fields.get("followup_criterion"), question, asked)
-        and isinstance(text, str)
-        and len(text.split()) > MIN_FOLLOWUP_WORDS  # a word more: the last may still be growing
     )
 
 
-class Preview:
-    """Passes the interviewer's words to `on_delta` while a reply streams in.
+@dataclass(frozen=True)
+class Speech:
+    """Where a model's words go while it writes them.
 
-    Feedback streams as soon as it appears; the follow-up only once the reply has named a
-    criterion we will really probe. Text is whitespace-normalised exactly as the final grade is,
-    so the preview is always a prefix of the message that follows it.
+    `says(fields)` names the part of the reply the interviewer will say next, with the words
+    it opens with, once the fields read so far settle it (None until then, or when nothing the
+    model writes is said next); `emit` gets the words as they stream.
+    """
+
+    says: Callable[[dict], Spoken | None]
+    emit: Callable[[str], None]
+
+
+class Preview:
+    """Passes the interviewer's next words to `speech.emit` while a reply streams in.
+
+    Text is whitespace-normalised exactly as the final grade is, so the preview is always a
+    prefix of the message that follows it.
     """
 
     _LIMITS = {"feedback": FEEDBACK_CHARS, "followup": FOLLOWUP_CHARS}
 
-    def __init__(self, on_delta: OnDelta, question: Question, asked: tuple[str, ...]) -> None:
-        self.on_delta = on_delta
+    def __init__(self, speech: Speech, question: Question) -> None:
+        self.speech = speech
         self.question = question
-        self.asked = asked
-        self.sent: dict[str, int] = {}
+        self.spoken: Spoken | None = None
+        self.sent = 0
         self.enabled = True
 
     def feed(self, buffer: str) -> None:
         if not self.enabled:
             return
         fields = partial_fields(buffer)
-        for name, limit in self._LIMITS.items():
-            value = fields.get(name)
-            if not isinstance(value, str):
-                continue
-            if not self.sent.get(name) and not preview_ready(
-                fields, self.question, self.asked, name
-            ):
-                continue
-            text = squeeze(value, limit)
-            sent = self.sent.get(name, 0)
-            if len(text) > sent:
-                self.on_delta(name, text[sent:])
-                self.sent[name] = len(text)
+        if self.spoken is None:
+            if not all_scored(fields, self.question):
+                return
+            self.spoken = self.speech.says(fields)
+            if self.spoken is None:
+                return
+        name, opening = self.spoken
+        value = fields.get(name)
+        if not isinstance(value, str):
+            return
+        # A follow-up too short to use gives way to the rubric's probe: wait until it is not
+        # (a word more than the minimum: the last may still be growing).
+        if name == "followup" and not self.sent and len(value.split()) <= MIN_FOLLOWUP_WORDS:
+            return
+        text = opening + squeeze(value, self._LIMITS[name])
+        if len(text) > self.sent:
+            self.speech.emit(text[self.sent :])
+            self.sent = len(text)
 
     def restart(self) -> None:
         """A new attempt: once words were shown, a second reply must not repeat them."""
         if self.sent:
             self.enabled = False
+        else:
+            self.spoken = None

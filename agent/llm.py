@@ -35,8 +35,8 @@ from agent.assessment import Assessment
 from agent.grading import (
     GradeError,
     GradeReply,
-    OnDelta,
     Preview,
+    Speech,
     parse_reply,
     response_schema,
     to_assessment,
@@ -198,7 +198,7 @@ class LLMProvider:
     """Grades answers with a model behind an OpenAI-compatible API (see the module docstring)."""
 
     brain = "llm"
-    streams = True  # assess() takes on_delta
+    streams = True  # assess() previews its reply through `speech`
 
     def __init__(
         self,
@@ -250,14 +250,14 @@ class LLMProvider:
         question: Question,
         answer: str,
         asked_probes: tuple[str, ...] = (),
-        on_delta: OnDelta | None = None,
+        speech: Speech | None = None,
     ) -> Assessment:
         """Grade `answer`; never raises because of the model (falls back to the offline engine)."""
         if is_non_answer(answer):
             return engine.assess(question, answer, asked_probes)  # nothing for a model to judge
         self.stats.add(answers=1)
         deadline = time.monotonic() + self.profile.total_timeout
-        preview = Preview(on_delta, question, asked_probes) if on_delta else None
+        preview = Preview(speech, question) if speech else None
         try:
             reply = self._grade(question, answer, asked_probes, deadline, preview)
             return to_assessment(

@@ -11,11 +11,21 @@ from typing import Literal
 from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
+from agent.engine import screen_answer, unanswered
+from agent.grading import Speech, probe_target
+from agent.next_step import (
+    FEEDBACK_PREFIX,
+    Spoken,
+    Step,
+    next_step,
+    probe_prefix,
+    spoken_part,
+)
 from agent.planner import select_questions
 from agent.providers import Provider
 from agent.report import build_report, report_summary
 from agent.rubrics import TRACK_TITLES, Bank, Question
-from agent.screen import command_of, is_injection
+from agent.screen import command_of
 from agent.state import Current, InterviewState, Message
 
 
@@ -42,9 +52,6 @@ def _listeners() -> Listeners | None:
         return get_runtime(Listeners).context
     except RuntimeError:  # not running inside a graph call
         return None
-
-
-INJECTION_NOTICE = "I'll only grade what you say about the question itself. "
 
 
 def now_iso() -> str:
@@ -162,9 +169,8 @@ def assess_answer(state: InterviewState, deps: Deps) -> dict:
     current["answers"] = [*current["answers"], state["pending"]["text"]]
     question = question_of(state, deps, current["question_id"])
     answer = "\n".join(current["answers"])
-    extra = {}
-    if getattr(deps.provider, "streams", False):
-        extra["on_delta"] = _preview({**state, "current": current}, answer)
+    speech = _speech({**state, "current": current}, deps, question, answer)
+    extra = {"speech": speech} if speech else {}  # only a streaming brain is given one
     assessment = deps.provider.assess(question, answer, tuple(current["probed"]), **extra)
     update: dict = {"current": current, "assessment": assessment.model_dump()}
     if "offline-fallback" in assessment.flags:
@@ -175,34 +181,35 @@ def assess_answer(state: InterviewState, deps: Deps) -> dict:
     return update
 
 
-def _preview(state: InterviewState, answer: str):
-    """Where a model's words go while it writes them: previewed as the message they become.
-
-    With follow-ups left, that is the probe (`probe_gap`); with none left and feedback after
-    each answer, the feedback (`record_grade`); otherwise nothing the model writes is said next.
-    """
-    current, settings = state["current"], state["settings"]
-    if current["followups"] < settings["max_followups"]:
-        wanted, prefix = "followup", (INJECTION_NOTICE if is_injection(answer) else "")
-    elif settings["feedback"] == "each":
-        wanted, prefix = "feedback", "Feedback: "
-    else:
-        return None
+def _speech(state: InterviewState, deps: Deps, question: Question, answer: str) -> Speech | None:
+    """Where a model's words go while it writes them: previewed as the message they become,
+    decided by `next_step` from what the reply has settled so far."""
     listeners = _listeners()
-    if not listeners or not listeners.on_delta:
+    if not (deps.provider.streams and listeners and listeners.on_delta):
         return None
-    emit_delta = listeners.on_delta
-    started = False
+    current, settings = state["current"], state["settings"]
+    screened = screen_answer(question, answer).flags
+    asked = tuple(current["probed"])
 
-    def on_delta(field: str, text: str) -> None:
-        nonlocal started
-        if field != wanted:
-            return
-        if not started:
-            started, text = True, prefix + text
-        emit_delta(text)
+    def says(fields: dict) -> Spoken | None:
+        # Fields the model has not written yet could go either way: decide only when the
+        # answer is the same whatever they turn out to be.
+        off_topic = [fields["off_topic"]] if "off_topic" in fields else [False, True]
+        if "followup_criterion" in fields:
+            target = fields["followup_criterion"]
+            targets = [target if probe_target(target, question, asked) else None]
+        else:
+            targets = [None, "pending"]
+        outcomes = set()
+        for off in off_topic:
+            flags = [*screened, *(["off-topic"] if off else [])]
+            for target in targets:
+                outcomes.add(
+                    spoken_part(next_step(current, settings, flags, target), flags, settings)
+                )
+        return outcomes.pop() if len(outcomes) == 1 else None
 
-    return on_delta
+    return Speech(says, listeners.on_delta)
 
 
 def probe_gap(state: InterviewState, deps: Deps) -> dict:
@@ -211,15 +218,14 @@ def probe_gap(state: InterviewState, deps: Deps) -> dict:
     assessment = state["assessment"] or {}
     question = question_of(state, deps, current["question_id"])
     since = state["pending"]["received_at"]
-    if "off-topic" in assessment.get("flags", []) and not current["redirected"]:
+    if _step(state) == "redirect":
         current["redirected"] = True
         text = f"That doesn't seem to address the question. Let me ask again: {question.question}"
     else:
         criterion = assessment["followup_criterion"]
         current["probed"] = [*current["probed"], criterion]
-        text = assessment.get("followup") or question.criterion(criterion).probe
-        if "injection" in assessment.get("flags", []):
-            text = INJECTION_NOTICE + text
+        followup = assessment.get("followup") or question.criterion(criterion).probe
+        text = probe_prefix(assessment.get("flags", [])) + followup
     current["followups"] += 1
     current["last_prompt"] = text
     current["asked_at"] = time.time()
@@ -274,9 +280,7 @@ def record_grade(state: InterviewState, deps: Deps) -> dict:
     if command == "skip" and not current["answers"]:
         assessment = None
     if assessment is None:
-        assessment = deps.provider.assess(question, "", ()).model_dump()
-        assessment["flags"] = ["skipped"]
-        assessment["feedback"] = "Skipped."
+        assessment = unanswered(question).model_dump()
     elif command == "skip" and "skipped" not in assessment["flags"]:
         assessment = {**assessment, "flags": [*assessment["flags"], "skipped"]}
     grade = {
@@ -291,7 +295,7 @@ def record_grade(state: InterviewState, deps: Deps) -> dict:
     update["grades"] = [grade]
     if state["settings"]["feedback"] == "each" and command != "end":
         since = (state.get("pending") or {}).get("received_at")
-        text = f"Feedback: {assessment['feedback']}"
+        text = FEEDBACK_PREFIX + assessment["feedback"]
         _emit(text)
         update["messages"] = [_say("feedback", text, question.id, since)]
     return update
@@ -326,22 +330,28 @@ def route_after_answer(
     return "assess_answer"
 
 
+_NODE_OF_STEP = {
+    "probe": "probe_gap",
+    "redirect": "probe_gap",
+    "hint": "give_hint",
+    "grade": "record_grade",
+}
+
+
+def _step(state: InterviewState) -> Step:
+    assessment = state["assessment"] or {}
+    return next_step(
+        state["current"],
+        state["settings"],
+        assessment.get("flags", []),
+        assessment.get("followup_criterion"),
+    )
+
+
 def route_after_assess(
     state: InterviewState,
 ) -> Literal["probe_gap", "give_hint", "record_grade"]:
-    current = state["current"]
-    assessment = state["assessment"] or {}
-    flags = assessment.get("flags", [])
-    budget_left = current["followups"] < state["settings"]["max_followups"]
-    if not budget_left:
-        return "record_grade"
-    if "non-answer" in flags:
-        return "give_hint" if current["hints"] == 0 else "record_grade"
-    if "off-topic" in flags and not current["redirected"]:
-        return "probe_gap"
-    if assessment.get("followup_criterion"):
-        return "probe_gap"
-    return "record_grade"
+    return _NODE_OF_STEP[_step(state)]
 
 
 def route_after_record(state: InterviewState) -> Literal["ask_question", "finish_interview"]:

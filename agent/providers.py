@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from agent import engine
 from agent.assessment import Assessment
+from agent.grading import Speech
 from agent.rubrics import Question
 
 if TYPE_CHECKING:
@@ -13,34 +14,56 @@ if TYPE_CHECKING:
 
 
 class Provider(Protocol):
-    """Grades one answer and proposes the follow-up, in one call."""
+    """Grades one answer and proposes the follow-up, in one call.
+
+    `streams` says whether `assess` previews the interviewer's next words through `speech` as a
+    model writes them; `describe` names the brain for a banner (never a key); `close` releases
+    what the provider holds.
+    """
 
     brain: str
     model: str
+    streams: bool
 
     def assess(
-        self, question: Question, answer: str, asked_probes: tuple[str, ...] = ()
+        self,
+        question: Question,
+        answer: str,
+        asked_probes: tuple[str, ...] = (),
+        speech: Speech | None = None,
     ) -> Assessment: ...
+
+    def describe(self) -> str: ...
+
+    def close(self) -> None: ...
 
 
 class OfflineProvider:
-    """The rubric engine: no key, no network."""
+    """The rubric engine: no key, no network, nothing to stream or to close."""
 
     brain = "offline"
     model = "rubric-engine"
+    streams = False
 
     def assess(
-        self, question: Question, answer: str, asked_probes: tuple[str, ...] = ()
+        self,
+        question: Question,
+        answer: str,
+        asked_probes: tuple[str, ...] = (),
+        speech: Speech | None = None,
     ) -> Assessment:
         return engine.assess(question, answer, asked_probes)
 
+    def describe(self) -> str:
+        return "rubric engine (no model, no network)"
+
+    def close(self) -> None:
+        return None
+
 
 def close_provider(provider: Provider) -> None:
-    """Release what a provider holds (an LLM provider's kept-alive connections); the offline
-    engine holds nothing."""
-    close = getattr(provider, "close", None)
-    if close is not None:
-        close()
+    """Release what a provider holds (an LLM provider's kept-alive connections)."""
+    provider.close()
 
 
 def make_provider(settings: Settings, profile: str | None = None) -> Provider:
@@ -55,9 +78,4 @@ def make_provider(settings: Settings, profile: str | None = None) -> Provider:
 
 def describe(provider: Provider) -> str:
     """Which brain grades, in words for a banner (no key, ever)."""
-    text = getattr(provider, "describe", None)
-    if callable(text):
-        return f"{provider.brain}: {text()}"
-    if provider.brain == "offline":
-        return "offline: rubric engine (no model, no network)"
-    return f"{provider.brain}: {provider.model}"
+    return f"{provider.brain}: {provider.describe()}"

@@ -63,6 +63,7 @@ class ScriptedProvider:
 
     brain = "scripted"
     model = "script"
+    streams = False
 
     def __init__(self) -> None:
         self.queue: list[Assessment] = []
@@ -72,11 +73,19 @@ class ScriptedProvider:
         self.queue.extend(assessments)
         return self
 
-    def assess(self, question: Question, answer: str, asked_probes: tuple[str, ...] = ()):
+    def assess(
+        self, question: Question, answer: str, asked_probes: tuple[str, ...] = (), speech=None
+    ):
         self.calls.append((question.id, answer, asked_probes))
         if not self.queue:
             raise AssertionError(f"script ran out: unexpected assess() for {question.id}")
         return self.queue.pop(0)
+
+    def describe(self) -> str:
+        return "scripted assessments"
+
+    def close(self) -> None:
+        return None
 
 
 @pytest.fixture

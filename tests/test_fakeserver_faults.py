@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 
 from agent.fakeserver import FakeServer, Reply, echo_grader
+from agent.grading import Speech
 from agent.session import Interviewer, interview_settings
 from agent.transcripts import TranscriptStore
 from tests.fake_llm import (
@@ -28,6 +29,9 @@ from tests.fake_llm import (
 from tests.servers import free_port
 
 __all__ = ["fake"]
+
+# Someone listens, so the model streams, though none of its words are said yet.
+SILENT = Speech(lambda fields: None, lambda text: None)
 
 
 # --- the provider alone ------------------------------------------------------------------------
@@ -52,8 +56,9 @@ def test_retry_after_is_honoured_within_a_cap(fake, question):
 def test_retry_after_longer_than_the_cap_waits_only_the_cap(fake, question):
     from agent.llm import MAX_RETRY_AFTER_S, LLMProvider
 
-    fake.enqueue(Reply(status=429, headers={"Retry-After": "3600"}),
-                 good_reply(question, LATENCY_ANSWER))
+    fake.enqueue(
+        Reply(status=429, headers={"Retry-After": "3600"}), good_reply(question, LATENCY_ANSWER)
+    )
     sleeps: list[float] = []
     provider = LLMProvider(llm_profile(fake, total_timeout=60.0), sleep=sleeps.append)
     result = provider.assess(question, LATENCY_ANSWER)
@@ -121,8 +126,11 @@ def test_unreachable_server_falls_back_with_a_clear_reason(question, bank):
     from agent.profiles import Profile
 
     profile = Profile(
-        name="down", base_url=f"http://127.0.0.1:{free_port()}/v1", model="m",
-        backoff=0.0, max_attempts=2,
+        name="down",
+        base_url=f"http://127.0.0.1:{free_port()}/v1",
+        model="m",
+        backoff=0.0,
+        max_attempts=2,
     )
     result = LLMProvider(profile).assess(question, LATENCY_ANSWER)
     assert "offline-fallback" in result.flags
@@ -211,8 +219,11 @@ def test_interview_survives_an_unreachable_server(tmp_path, bank):
     from agent.profiles import Profile
 
     profile = Profile(
-        name="down", base_url=f"http://127.0.0.1:{free_port()}/v1", model="m",
-        backoff=0.0, max_attempts=2,
+        name="down",
+        base_url=f"http://127.0.0.1:{free_port()}/v1",
+        model="m",
+        backoff=0.0,
+        max_attempts=2,
     )
     with Interviewer(llm_settings(tmp_path, profile), bank=bank) as iv:
         iid = iv.start(interview_settings(questions=2, max_followups=1, seed=3)).interview_id
@@ -260,7 +271,7 @@ def _streamed_grade(server: FakeServer, question):
     from agent.llm import LLMProvider
 
     with closing(LLMProvider(llm_profile(server, timeout=1.0, max_attempts=3))) as provider:
-        result = provider.assess(question, LATENCY_ANSWER, on_delta=lambda field, text: None)
+        result = provider.assess(question, LATENCY_ANSWER, (), SILENT)
     return result, provider.stats
 
 
@@ -296,7 +307,7 @@ def test_streamed_replies_keep_one_connection_alive(question):
         provider = LLMProvider(llm_profile(server))
         with closing(provider):
             for _ in range(3):
-                result = provider.assess(question, LATENCY_ANSWER, on_delta=lambda f, t: None)
+                result = provider.assess(question, LATENCY_ANSWER, (), SILENT)
                 assert "offline-fallback" not in result.flags
         assert [bool(r.body.get("stream")) for r in server.completions] == [True] * 3
         assert server.connections == 1

@@ -8,7 +8,7 @@ import pytest
 
 from agent import engine
 from agent.fakeserver import FakeServer, Reply, grade_reply
-from agent.grading import normalise, quote_in, response_schema, strip_wrapping
+from agent.grading import Speech, normalise, quote_in, response_schema, strip_wrapping
 from agent.llm import LLMProvider
 from agent.profiles import Profile
 from agent.prompts import GRADER_SYSTEM, PromptError, render
@@ -197,9 +197,7 @@ def test_a_model_that_obeys_an_injection_is_overruled(fake, question):
         ),
     ],
 )
-def test_a_model_that_gives_full_marks_to_a_screened_answer_is_capped(
-    fake, question, answer, flag
-):
+def test_a_model_that_gives_full_marks_to_a_screened_answer_is_capped(fake, question, answer, flag):
     fake.enqueue(Reply(content=full_marks(question, answer)))
     result = provider_for(fake).assess(question, answer)
     assert flag in result.flags
@@ -241,36 +239,49 @@ def test_a_non_answer_costs_no_request(fake, question):
     assert "non-answer" in result.flags and result.score == 0
 
 
-def test_streamed_followup_preview_is_exactly_the_final_followup(question):
-    content = good_reply(
-        question,
-        LATENCY_ANSWER,
-        feedback="Good   measurement.",
-        followup_criterion="serving-stack",
-        followup="Which   serving stack would you pick, and why?",
-    ).content
+def _streamed(question, says, **reply):
+    """Grade LATENCY_ANSWER over a streaming server; the pieces `Speech` emitted, and the grade."""
+    content = good_reply(question, LATENCY_ANSWER, **reply).content
+    pieces: list[str] = []
     with FakeServer() as server:
         server.enqueue(Reply(content=content))
-        deltas: list[tuple[str, str]] = []
         result = provider_for(server).assess(
-            question, LATENCY_ANSWER, on_delta=lambda f, t: deltas.append((f, t))
+            question, LATENCY_ANSWER, (), Speech(says, pieces.append)
         )
         assert server.completions[0].body["stream"] is True
-
-    followup = "".join(t for f, t in deltas if f == "followup")
-    feedback = "".join(t for f, t in deltas if f == "feedback")
-    assert len([d for d in deltas if d[0] == "followup"]) > 3, "it arrives in pieces"
-    assert followup == result.followup == "Which serving stack would you pick, and why?"
-    assert feedback == result.feedback == "Good measurement."
+    return pieces, result
 
 
-def test_no_followup_preview_when_the_model_will_not_probe(fake, question):
-    fake.enqueue(good_reply(question, LATENCY_ANSWER, followup=None))
-    deltas: list[tuple[str, str]] = []
-    provider_for(fake).assess(question, LATENCY_ANSWER, on_delta=lambda f, t: deltas.append((f, t)))
-    assert fake.completions[0].body["stream"] is True
-    assert [d for d in deltas if d[0] == "feedback"], "the feedback still streams"
-    assert not [d for d in deltas if d[0] == "followup"]
+PROBING = dict(
+    feedback="Good   measurement.",
+    followup_criterion="serving-stack",
+    followup="Which   serving stack would you pick, and why?",
+)
+
+
+def test_streamed_followup_preview_is_exactly_the_final_followup(question):
+    pieces, result = _streamed(question, lambda fields: ("followup", ""), **PROBING)
+    assert len(pieces) > 3, "it arrives in pieces"
+    assert "".join(pieces) == result.followup == "Which serving stack would you pick, and why?"
+
+
+def test_streamed_feedback_preview_opens_as_the_feedback_message(question):
+    pieces, result = _streamed(question, lambda fields: ("feedback", "Feedback: "), **PROBING)
+    assert "".join(pieces) == "Feedback: " + result.feedback == "Feedback: Good measurement."
+
+
+def test_nothing_is_previewed_before_the_reply_settles_what_is_said(question):
+    seen: list[dict] = []
+
+    def undecided(fields: dict):
+        seen.append(fields)
+        return None
+
+    pieces, _ = _streamed(question, undecided, **PROBING)
+    assert pieces == []
+    assert seen and all(set(f["criteria"]) == {c.id for c in question.criteria} for f in seen), (
+        "asked only once every criterion is scored"
+    )
 
 
 def test_openai_key_is_never_sent_to_another_host(fake, question, monkeypatch):
@@ -298,8 +309,11 @@ def test_profile_key_from_its_own_variable_is_sent(question):
     with FakeServer(api_key="vllm-token-abcdef") as server:
         server.enqueue(good_reply(question, LATENCY_ANSWER))
         env = {"VLLM_KEY": "vllm-token-abcdef"}
-        profile = build_profile("vllm", {"base_url": server.base_url, "model": "m",
-                                         "api_key_env": "VLLM_KEY", "backoff": 0}, env)
+        profile = build_profile(
+            "vllm",
+            {"base_url": server.base_url, "model": "m", "api_key_env": "VLLM_KEY", "backoff": 0},
+            env,
+        )
         result = LLMProvider(profile).assess(question, LATENCY_ANSWER)
         assert server.completions[0].authorization == "Bearer vllm-token-abcdef"
     assert "offline-fallback" not in result.flags
@@ -319,15 +333,14 @@ def test_prompt_templates_fail_on_missing_or_unexpected_variables():
 
 
 def test_a_too_short_followup_gives_way_to_the_rubric_probe(fake, question):
-    fake.enqueue(good_reply(question, LATENCY_ANSWER, followup_criterion="batching",
-                            followup="evaluation,"))
-    deltas: list[tuple[str, str]] = []
-    result = provider_for(fake).assess(
-        question, LATENCY_ANSWER, on_delta=lambda f, t: deltas.append((f, t))
+    fake.enqueue(
+        good_reply(question, LATENCY_ANSWER, followup_criterion="batching", followup="evaluation,")
     )
+    pieces: list[str] = []
+    speech = Speech(lambda fields: ("followup", ""), pieces.append)
+    result = provider_for(fake).assess(question, LATENCY_ANSWER, (), speech)
     assert result.followup == question.criterion("batching").probe
-    assert [d for d in deltas if d[0] == "feedback"], "the feedback still streams"
-    assert not [d for d in deltas if d[0] == "followup"], "nothing previewed that is not said"
+    assert pieces == [], "nothing previewed that is not said"
 
 
 def test_blank_feedback_is_filled_from_the_checked_scores(fake, question):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from agent.doctor import format_report, run_doctor
-from agent.grading import normalise, quote_in
+from agent.grading import Speech, normalise, quote_in
 from agent.llm import LLMProvider
 from agent.profiles import Profile
 from agent.session import Interviewer, interview_settings
@@ -53,10 +53,17 @@ def server_url(tmp_path_factory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     command = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(_gguf()),
-        "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "2048",
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(_gguf()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -95,8 +102,10 @@ def test_doctor_passes_and_finds_json_object_with_schema(tmp_path, profile):
 
 def test_one_answer_gives_a_validated_grade_or_a_clean_fallback(profile, question):
     provider = LLMProvider(profile)
-    deltas: list[tuple[str, str]] = []
-    result = provider.assess(question, LATENCY_ANSWER, on_delta=lambda f, t: deltas.append((f, t)))
+    pieces: list[str] = []
+    result = provider.assess(
+        question, LATENCY_ANSWER, (), Speech(lambda fields: ("feedback", ""), pieces.append)
+    )
     assert provider.mode == "json_object+schema", "json_schema refused, json_object+schema taken"
     assert 0 <= result.score <= 100
     assert [c.id for c in result.criteria] == [c.id for c in question.criteria]
@@ -135,7 +144,10 @@ def test_cli_doctor_exits_zero_against_the_local_server(tmp_path, server_url):
     )
     env = {**os.environ, "INTERVIEWER_CONFIG": str(config)}
     done = subprocess.run(
-        [sys.executable, "-m", "agent", "doctor"], env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "agent", "doctor"],
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     print(done.stdout)

@@ -1,0 +1,50 @@
+"""What the interviewer does once an answer is assessed: the one rule, for the graph's router and
+for the live preview of a model's reply alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from agent.state import Current, InterviewSettings
+
+Step = Literal["probe", "redirect", "hint", "grade"]
+# The part of a model's reply the interviewer says next, and the words put before it.
+Spoken = tuple[Literal["followup", "feedback"], str]
+
+INJECTION_NOTICE = "I'll only grade what you say about the question itself. "
+FEEDBACK_PREFIX = "Feedback: "
+
+
+def next_step(
+    current: Current,
+    settings: InterviewSettings,
+    flags: Sequence[str],
+    followup_criterion: str | None,
+) -> Step:
+    """Probe a gap, steer an off-topic answer back once, offer a hint for a non-answer, or grade
+    and move on; the follow-up budget bounds all but grading."""
+    if current["followups"] >= settings["max_followups"]:
+        return "grade"
+    if "non-answer" in flags:
+        return "hint" if current["hints"] == 0 else "grade"
+    if "off-topic" in flags and not current["redirected"]:
+        return "redirect"
+    if followup_criterion:
+        return "probe"
+    return "grade"
+
+
+def probe_prefix(flags: Sequence[str]) -> str:
+    """What a probe opens with: a word on an answer that tried to instruct the grader."""
+    return INJECTION_NOTICE if "injection" in flags else ""
+
+
+def spoken_part(step: Step, flags: Sequence[str], settings: InterviewSettings) -> Spoken | None:
+    """Which of a model's texts the interviewer says next after `step`: its follow-up when
+    probing, its feedback when grading with feedback after each answer, else none."""
+    if step == "probe":
+        return "followup", probe_prefix(flags)
+    if step == "grade" and settings["feedback"] == "each":
+        return "feedback", FEEDBACK_PREFIX
+    return None
