@@ -14,13 +14,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from agent.checkpoints import StorageError
 from agent.config import Settings, load_settings
-from agent.providers import Provider, make_provider
-from agent.records import open_records
-from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, RubricError, load_bank
-from agent.screen import command_of
-from agent.session import (
+from agent.grading.providers import Provider, make_provider
+from agent.grading.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, RubricError, load_bank
+from agent.grading.screen import command_of
+from agent.interview.interviewer import (
     FOLLOWUPS,
     QUESTIONS,
     SEEDS,
@@ -31,9 +29,11 @@ from agent.session import (
     range_text,
     settle_heap,
 )
-from agent.state import InterviewSettings
+from agent.interview.state import InterviewSettings
+from agent.storage.checkpoints import StorageError
+from agent.storage.records import open_records
+from agent.storage.transcripts import TranscriptError, check_id, to_markdown
 from agent.terminal import printable, printable_json
-from agent.transcripts import TranscriptError, check_id, to_markdown
 
 MAX_ANSWER_CHARS = 100_000
 
@@ -342,8 +342,20 @@ def cmd_rubrics_check(args: argparse.Namespace, settings: Settings) -> int:
 # --- bench -------------------------------------------------------------------------------------
 
 
+def _devtool(name: str):
+    """A development tool from the source checkout (it is not part of the installed package)."""
+    import importlib
+
+    checkout = Path(__file__).resolve().parent.parent
+    if not (checkout / "devtools" / f"{name}.py").is_file():
+        raise CliError(f"`interviewer {name}` needs a source checkout: devtools/ is not installed")
+    if str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    return importlib.import_module(f"devtools.{name}")
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from agent import bench  # heavy measuring code stays out of every other command's startup
+    bench = _devtool("bench")  # heavy measuring code stays out of every other command's startup
 
     seed = bench.DEFAULT_SEED if args.seed is None else args.seed
     result = bench.run_bench(args.interviews, seed, log=_err)
@@ -358,7 +370,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.calibration import calibrate
+    from agent.grading.calibration import calibrate
 
     bank = load_bank(settings.rubrics_dir)
     result = calibrate(bank, make_provider(settings), settings.rubrics_dir, args.split)
@@ -370,7 +382,7 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_calibration(result: dict) -> None:
-    from agent.calibration import SPLITS
+    from agent.grading.calibration import SPLITS
 
     _out(f"Calibration of {result['brain']} ({result['model']}), split: {result['split']}")
     sections = [*SPLITS, "overall"] if result["split"] == "all" else ["overall"]
@@ -426,7 +438,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_regrade(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.regrade import format_regrade, regrade, save_regrade
+    from agent.grading.regrade import format_regrade, regrade, save_regrade
 
     result = regrade(settings, args.id, settings.profile, workers=args.workers)
     path = save_regrade(settings, result)
@@ -442,7 +454,7 @@ def cmd_regrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_gc(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.checkpoints import compact, storage_bytes
+    from agent.storage.checkpoints import compact, storage_bytes
 
     path = settings.checkpoints
     if not path.exists():

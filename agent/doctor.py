@@ -14,9 +14,9 @@ from typing import Literal
 
 import openai
 
-from agent import prompts
 from agent.config import Settings
-from agent.grading import GradeError, extract_json
+from agent.grading import prompts
+from agent.grading.model_reply import GradeError, extract_json
 from agent.profiles import Profile, mask_key
 
 Status = Literal["ok", "warn", "fail", "skip"]
@@ -76,7 +76,7 @@ def run_doctor(settings: Settings, profile: str | None = None) -> DoctorReport:
             "interviewer.toml and select it with --profile or INTERVIEWER_PROFILE."
         )
         return report
-    from agent.llm import LLMProvider  # the SDK is only loaded when a model is configured
+    from agent.grading.llm import LLMProvider  # the SDK is only loaded when a model is configured
 
     if _check_profile(report, chosen):
         provider = LLMProvider(chosen)
@@ -141,7 +141,7 @@ def _check_chat(report: DoctorReport, provider) -> bool:
 
 def _check_stream(report: DoctorReport, provider) -> None:
     """Stream a short reply the way grading does (the same request and reader)."""
-    from agent.llm import DeadlineExceeded
+    from agent.grading.llm import DeadlineExceeded
 
     pieces: list[str] = []
     t0 = time.perf_counter()
@@ -254,7 +254,7 @@ def _ms(t0: float) -> float:
 
 
 def _reason(exc: BaseException, provider) -> str:
-    from agent.llm import ModelError, ModeUnsupported, describe_error
+    from agent.grading.llm import ModelError, ModeUnsupported, describe_error
 
     if isinstance(exc, ModeUnsupported | ModelError) and exc.__cause__ is not None:
         exc = exc.__cause__  # the transport error behind our wrapper says more

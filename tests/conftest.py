@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.assessment import Assessment
 from agent.config import Settings
-from agent.providers import OfflineProvider
-from agent.rubrics import Bank, Question, load_bank
-from agent.session import Interviewer
+from agent.grading.assessment import Assessment
+from agent.grading.providers import OfflineProvider
+from agent.grading.rubrics import Bank, Question, load_bank
+from agent.interview.interviewer import Interviewer
 
 
 @pytest.fixture(autouse=True)

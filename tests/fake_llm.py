@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
-from agent.fakeserver import FakeServer, Reply, grade_reply
-from agent.llm import LLMProvider
+from agent.grading.llm import LLMProvider
+from agent.grading.rubrics import Question
 from agent.profiles import OFFLINE, Profile
-from agent.rubrics import Question
+from devtools.fakeserver import FakeServer, Reply, grade_reply
 
 LATENCY_ANSWER = (
     "First I measure p50 and p99 latency with a profiler to find the bottleneck. "

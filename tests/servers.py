@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.bench import reap
-from agent.fakeserver import free_port
+from devtools.bench import reap
+from devtools.fakeserver import free_port
 
 __all__ = ["free_port", "stop", "wait_for_http"]
 

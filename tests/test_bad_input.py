@@ -15,10 +15,10 @@ import pytest
 
 from agent import cli
 from agent.config import Settings, load_settings
-from agent.fakeserver import FakeServer, echo_grader
-from agent.rubrics import Bank
-from agent.session import Interviewer, InterviewError, interview_settings
-from agent.transcripts import Transcript, TranscriptError, TranscriptStore, to_markdown
+from agent.grading.rubrics import Bank
+from agent.interview.interviewer import Interviewer, InterviewError, interview_settings
+from agent.storage.transcripts import Transcript, TranscriptError, TranscriptStore, to_markdown
+from devtools.fakeserver import FakeServer, echo_grader
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import bench
 from agent.config import Settings
-from agent.session import Interviewer, Timings, TurnResult
+from agent.interview.interviewer import Interviewer, Timings, TurnResult
+from devtools import bench
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from agent.calibration import (
+from agent.grading.calibration import (
     LabelledAnswer,
     load_split,
     quadratic_kappa,
@@ -10,8 +10,8 @@ from agent.calibration import (
     summarise,
     to_scale,
 )
-from agent.report import band
-from agent.rubrics import RubricError
+from agent.grading.rubrics import RubricError
+from agent.interview.report import band
 
 
 def test_spearman_matches_known_values():
@@ -59,8 +59,8 @@ def test_bad_calibration_line_names_file_and_line(tmp_path):
 
 
 def test_summary_flags_adversarial_answers_scored_too_high(bank):
-    from agent.calibration import Graded
-    from agent.engine import assess
+    from agent.grading.calibration import Graded
+    from agent.grading.engine import assess
 
     q = bank.get("seed-inference-latency")
     item = LabelledAnswer(question_id=q.id, answer="x", label=0, kind="injection")
@@ -83,9 +83,9 @@ FLOORS = {
 @pytest.mark.parametrize("split", list(FLOORS))
 def test_offline_engine_holds_its_calibration(bank, split):
     """The shipped bank and engine, graded against the labelled set in rubrics/calibration."""
-    from agent.calibration import calibrate
     from agent.config import Settings
-    from agent.providers import OfflineProvider
+    from agent.grading.calibration import calibrate
+    from agent.grading.providers import OfflineProvider
 
     result = calibrate(bank, OfflineProvider(), Settings().rubrics_dir, split)["overall"]
     rho, qwk = FLOORS[split]
@@ -100,8 +100,8 @@ def test_offline_engine_holds_its_calibration(bank, split):
 def test_every_question_has_labelled_answers_of_every_main_kind(bank):
     from collections import defaultdict
 
-    from agent.calibration import SPLITS
     from agent.config import Settings
+    from agent.grading.calibration import SPLITS
 
     kinds: dict[str, set[str]] = defaultdict(set)
     for split in SPLITS:
@@ -116,8 +116,8 @@ def test_every_question_has_labelled_answers_of_every_main_kind(bank):
 
 
 def test_held_out_answers_are_never_printed_as_worst_grades(bank):
-    from agent.calibration import Graded
-    from agent.engine import assess
+    from agent.grading.calibration import Graded
+    from agent.grading.engine import assess
 
     q = bank.get("seed-inference-latency")
     item = LabelledAnswer(question_id=q.id, answer="secret held-out text", label=4, kind="good")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.cli import _read_answer
-from agent.transcripts import Transcript
+from agent.storage.transcripts import Transcript
 
 from .test_engine import STRONG_LATENCY
 

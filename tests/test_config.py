@@ -9,8 +9,8 @@ import pytest
 
 from agent.cli import main
 from agent.config import PROJECT_ROOT, Settings, load_settings
+from agent.grading.providers import OfflineProvider, describe, make_provider
 from agent.profiles import ConfigError, is_openai_url, mask_key
-from agent.providers import OfflineProvider, describe, make_provider
 
 TOML = """
 profile = "ollama"

@@ -9,10 +9,10 @@ import pytest
 
 from agent.cli import main
 from agent.doctor import format_report, run_doctor
-from agent.fakeserver import FakeServer, Reply, echo_grader
+from agent.grading.regrade import format_regrade, regrade, regrade_path, save_regrade
+from agent.interview.interviewer import Interviewer, interview_settings
 from agent.profiles import Profile
-from agent.regrade import format_regrade, regrade, regrade_path, save_regrade
-from agent.session import Interviewer, interview_settings
+from devtools.fakeserver import FakeServer, Reply, echo_grader
 from tests.fake_llm import LATENCY_ANSWER, llm_profile, llm_settings
 from tests.servers import free_port
 

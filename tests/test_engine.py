@@ -1,4 +1,4 @@
-from agent.engine import assess
+from agent.grading.engine import assess
 
 STRONG_LATENCY = (
     "First I would measure latency with p95 and p99 rather than the mean, because the mean hides "

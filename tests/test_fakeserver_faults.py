@@ -12,10 +12,10 @@ from dataclasses import replace
 
 import pytest
 
-from agent.fakeserver import FakeServer, Reply, echo_grader
-from agent.grading import Speech
-from agent.session import Interviewer, interview_settings
-from agent.transcripts import TranscriptStore
+from agent.grading.model_reply import Speech
+from agent.interview.interviewer import Interviewer, interview_settings
+from agent.storage.transcripts import TranscriptStore
+from devtools.fakeserver import FakeServer, Reply, echo_grader
 from tests.fake_llm import (
     LATENCY_ANSWER,
     assert_secret_nowhere,
@@ -54,7 +54,7 @@ def test_retry_after_is_honoured_within_a_cap(fake, question):
 
 
 def test_retry_after_longer_than_the_cap_waits_only_the_cap(fake, question):
-    from agent.llm import MAX_RETRY_AFTER_S, LLMProvider
+    from agent.grading.llm import MAX_RETRY_AFTER_S, LLMProvider
 
     fake.enqueue(
         Reply(status=429, headers={"Retry-After": "3600"}), good_reply(question, LATENCY_ANSWER)
@@ -77,7 +77,7 @@ def test_persistent_500_makes_exactly_max_attempts_requests_then_falls_back(fake
 def test_backoff_grows_between_attempts(fake, question):
     fake.enqueue(*[Reply(status=503)] * 3)
     sleeps: list[float] = []
-    from agent.llm import LLMProvider
+    from agent.grading.llm import LLMProvider
 
     provider = LLMProvider(llm_profile(fake, backoff=0.2), sleep=sleeps.append)
     provider.assess(question, LATENCY_ANSWER)
@@ -122,7 +122,7 @@ def test_auth_failure_is_not_retried_and_says_what_to_fix(question):
 
 
 def test_unreachable_server_falls_back_with_a_clear_reason(question, bank):
-    from agent.llm import LLMProvider
+    from agent.grading.llm import LLMProvider
     from agent.profiles import Profile
 
     profile = Profile(
@@ -268,7 +268,7 @@ def test_streamed_probe_reaches_on_delta_and_equals_the_message(tmp_path, bank):
 
 def _streamed_grade(server: FakeServer, question):
     """The grade and the provider's counters, for one streamed answer."""
-    from agent.llm import LLMProvider
+    from agent.grading.llm import LLMProvider
 
     with closing(LLMProvider(llm_profile(server, timeout=1.0, max_attempts=3))) as provider:
         result = provider.assess(question, LATENCY_ANSWER, (), SILENT)
@@ -301,7 +301,7 @@ def test_an_error_sent_mid_stream_is_retried_then_falls_back_saying_so(question)
 
 
 def test_streamed_replies_keep_one_connection_alive(question):
-    from agent.llm import LLMProvider
+    from agent.grading.llm import LLMProvider
 
     with FakeServer(responder=echo_grader(probe=False)) as server:
         provider = LLMProvider(llm_profile(server))
@@ -328,7 +328,7 @@ def test_with_no_followups_left_the_feedback_streams_as_the_feedback_message(tmp
 
 
 def test_a_server_echoing_the_key_in_an_error_never_gets_it_into_the_transcript(question):
-    from agent.llm import LLMProvider
+    from agent.grading.llm import LLMProvider
 
     with FakeServer() as server:
         server.enqueue(Reply(status=400, error="bad key local-secret-key-42 for this model"))
@@ -339,7 +339,7 @@ def test_a_server_echoing_the_key_in_an_error_never_gets_it_into_the_transcript(
 
 
 def test_an_interviewer_closes_the_provider_it_made_and_leaves_a_given_one_open(tmp_path, bank):
-    from agent.llm import LLMProvider
+    from agent.grading.llm import LLMProvider
 
     with FakeServer() as server:
         settings = llm_settings(tmp_path, llm_profile(server))

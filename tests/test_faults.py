@@ -18,8 +18,8 @@ import pytest
 
 from agent import cli
 from agent.config import Settings
-from agent.session import Interviewer, interview_settings
-from agent.transcripts import Transcript, TranscriptStore
+from agent.interview.interviewer import Interviewer, interview_settings
+from agent.storage.transcripts import Transcript, TranscriptStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -214,7 +214,7 @@ def test_answer_handed_over_but_not_yet_taken_before_a_crash_is_kept(tmp_path, b
         iid = iv.start(interview_settings(questions=3, seed=2)).interview_id
         iv.reply(iid, ANSWERS[0])
         with monkeypatch.context() as m:
-            m.setattr("agent.nodes.command_of", die)
+            m.setattr("agent.interview.nodes.command_of", die)
             with pytest.raises(KeyboardInterrupt):
                 iv.reply(iid, ANSWERS[1])
 
@@ -430,9 +430,9 @@ def test_disk_full_keeps_the_saved_transcript_and_the_checkpointed_state(
 
         with monkeypatch.context() as m:
             if where == "write":
-                m.setattr("agent.transcripts.tempfile.mkstemp", _fail_with(errno.ENOSPC))
+                m.setattr("agent.storage.transcripts.tempfile.mkstemp", _fail_with(errno.ENOSPC))
             else:
-                m.setattr(f"agent.transcripts.os.{where}", _fail_with(errno.ENOSPC))
+                m.setattr(f"agent.storage.transcripts.os.{where}", _fail_with(errno.ENOSPC))
             failed = iv.reply(iid, ANSWERS[1])
 
         assert failed.save_error is not None
@@ -465,7 +465,7 @@ def test_every_turn_flushes_the_checkpoint_log_to_disk(settings, bank, monkeypat
     with Interviewer(settings, bank=bank) as iv:
         assert iv.checkpointer.conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
         iid = iv.start(interview_settings(questions=2, seed=4)).interview_id
-        monkeypatch.setattr("agent.checkpoints.os.fsync", fsync)
+        monkeypatch.setattr("agent.storage.checkpoints.os.fsync", fsync)
         for answer in ANSWERS[:2]:
             iv.reply(iid, answer)
             assert wal_sizes[-1] == os.path.getsize(wal), "synced after the turn's last commit"
@@ -486,7 +486,7 @@ def test_a_failed_flush_of_the_checkpoint_log_is_reported_and_the_interview_goes
     with Interviewer(settings, bank=bank) as iv:
         iid = iv.start(interview_settings(questions=3, seed=4)).interview_id
         with monkeypatch.context() as m:
-            m.setattr("agent.checkpoints.os.fsync", fsync)
+            m.setattr("agent.storage.checkpoints.os.fsync", fsync)
             failed = iv.reply(iid, ANSWERS[0])
         assert failed.save_error == (
             "could not flush the interview state to disk: Input/output error"
@@ -531,7 +531,7 @@ def test_cli_warns_when_a_save_fails_and_still_finishes(tmp_path, monkeypatch, c
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_replace(src, dst)
 
-    monkeypatch.setattr("agent.transcripts.os.replace", flaky_replace)
+    monkeypatch.setattr("agent.storage.transcripts.os.replace", flaky_replace)
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{ANSWERS[0]}\n{ANSWERS[1]}\n"))
 
     assert cli.main(["run", "--questions", "2", "--seed", "1", "--followups", "0"]) == 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.engine import assess
-from agent.report import build_report, report_summary
-from agent.rubrics import MISSED_AT_OR_BELOW, Question
+from agent.grading.engine import assess
+from agent.grading.rubrics import MISSED_AT_OR_BELOW, Question
+from agent.interview.report import build_report, report_summary
 
 REGULARISATION = Question.model_validate(
     {
@@ -236,8 +236,8 @@ def test_not_just_denies_a_claim_worded_with_just():
 def test_no_reference_answer_or_correction_states_a_known_misconception(bank):
     """The bank's own right answers never trip its wrong-claim cues (the candidate's quoted
     'nothing ever broke' in a correction aside)."""
-    from agent.claims import claimed_misconceptions
-    from agent.text import sentences
+    from agent.grading.claims import claimed_misconceptions
+    from agent.grading.text import sentences
 
     hits = []
     for q in bank.questions:

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from agent.assessment import Assessment, CriterionGrade
-from agent.rubrics import Bank
-from agent.session import Interviewer, InterviewError, interview_settings
-from agent.transcripts import Transcript
+from agent.grading.assessment import Assessment, CriterionGrade
+from agent.grading.rubrics import Bank
+from agent.interview.interviewer import Interviewer, InterviewError, interview_settings
+from agent.storage.transcripts import Transcript
 
 from .test_engine import STRONG_LATENCY
 
@@ -172,7 +172,7 @@ def test_bad_settings_are_refused_with_the_field_named():
 
 
 def test_company_type_shifts_question_choice(bank):
-    from agent.planner import select_questions
+    from agent.interview.planner import select_questions
 
     def tracks(company: str) -> list[str]:
         ids = select_questions(bank, role="ml-engineer", company_type=company, count=2, seed=1)

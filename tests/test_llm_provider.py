@@ -6,12 +6,18 @@ import re
 
 import pytest
 
-from agent import engine
-from agent.fakeserver import FakeServer, Reply, grade_reply
-from agent.grading import Speech, normalise, quote_in, response_schema, strip_wrapping
-from agent.llm import LLMProvider
+from agent.grading import engine
+from agent.grading.llm import LLMProvider
+from agent.grading.model_reply import (
+    Speech,
+    normalise,
+    quote_in,
+    response_schema,
+    strip_wrapping,
+)
+from agent.grading.prompts import GRADER_SYSTEM, PromptError, render
 from agent.profiles import Profile
-from agent.prompts import GRADER_SYSTEM, PromptError, render
+from devtools.fakeserver import FakeServer, Reply, grade_reply
 from tests.fake_llm import LATENCY_ANSWER, fake, full_marks, good_reply, provider_for
 
 __all__ = ["fake"]  # the fixture, imported for pytest

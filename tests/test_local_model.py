@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from agent.doctor import format_report, run_doctor
-from agent.grading import Speech, normalise, quote_in
-from agent.llm import LLMProvider
+from agent.grading.llm import LLMProvider
+from agent.grading.model_reply import Speech, normalise, quote_in
+from agent.interview.interviewer import Interviewer, interview_settings
 from agent.profiles import Profile
-from agent.session import Interviewer, interview_settings
-from agent.transcripts import TranscriptStore
+from agent.storage.transcripts import TranscriptStore
 from tests.fake_llm import LATENCY_ANSWER, llm_settings
 from tests.servers import free_port, stop, wait_for_http
 

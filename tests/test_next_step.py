@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.next_step import FEEDBACK_PREFIX, INJECTION_NOTICE, next_step, spoken_part
+from agent.interview.next_step import FEEDBACK_PREFIX, INJECTION_NOTICE, next_step, spoken_part
 
 
 def current(**overrides) -> dict:

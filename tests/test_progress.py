@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.assessment import CriterionGrade
-from agent.progress import load_all, missed_criteria, track_history
-from agent.report import build_report
-from agent.session import Interviewer, interview_settings
-from agent.transcripts import Grade, Transcript, TranscriptStore
+from agent.grading.assessment import CriterionGrade
+from agent.interview.interviewer import Interviewer, interview_settings
+from agent.interview.progress import load_all, missed_criteria, track_history
+from agent.interview.report import build_report
+from agent.storage.transcripts import Grade, Transcript, TranscriptStore
 
 
 def grade(question_id: str, track: str, scores: dict[str, int]) -> Grade:

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from agent import engine, text
-from agent.assessment import CriterionGrade, Flag
-from agent.rubrics import MAX_LEVEL, TRACKS, Question, load_bank
-from agent.transcripts import Grade, Transcript, TranscriptError, TranscriptStore, Turn
+from agent.grading import engine, text
+from agent.grading.assessment import CriterionGrade, Flag
+from agent.grading.rubrics import MAX_LEVEL, TRACKS, Question, load_bank
+from agent.storage.transcripts import Grade, Transcript, TranscriptError, TranscriptStore, Turn
 
 BOUNDED = settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -18,13 +18,13 @@ import pytest
 from agent import cli
 from agent.config import Settings
 from agent.doctor import run_doctor
-from agent.fakeserver import FakeServer, Recorded, Reply, echo_grader, grade_reply
-from agent.grading import Speech
-from agent.progress import load_all
-from agent.providers import OfflineProvider
-from agent.rubrics import Bank, Question
-from agent.session import Interviewer, InterviewError, interview_settings
-from agent.transcripts import TranscriptStore
+from agent.grading.model_reply import Speech
+from agent.grading.providers import OfflineProvider
+from agent.grading.rubrics import Bank, Question
+from agent.interview.interviewer import Interviewer, InterviewError, interview_settings
+from agent.interview.progress import load_all
+from agent.storage.transcripts import TranscriptStore
+from devtools.fakeserver import FakeServer, Recorded, Reply, echo_grader, grade_reply
 from tests.fake_llm import LATENCY_ANSWER, llm_profile, llm_settings
 
 from .test_faults import ANSWERS, ROOT, _env, _run_threads, _send, _spawn, _wait_for
@@ -264,7 +264,7 @@ def _within(seconds: float, call):
 @pytest.mark.parametrize("stream", [True, False])
 def test_a_dripping_model_server_is_cut_off_at_the_time_limit_then_offline_grades(stream, question):
     limits = {"timeout": 1.0, "total_timeout": 2.5, "max_attempts": 3, "stream": stream}
-    from agent.llm import LLMProvider
+    from agent.grading.llm import LLMProvider
 
     with _dripping(grade_reply({c.id: (3, ["p99"]) for c in question.criteria})) as server:
         provider = LLMProvider(llm_profile(server, **limits))
@@ -466,7 +466,7 @@ def test_a_fifo_named_like_a_transcript_does_not_hang_the_scan(tmp_path, setting
 
 
 def test_an_oversized_transcript_file_is_listed_as_unreadable_without_reading_it(settings):
-    from agent.transcripts import MAX_TRANSCRIPT_BYTES
+    from agent.storage.transcripts import MAX_TRANSCRIPT_BYTES
 
     settings.transcripts_dir.mkdir(parents=True)
     with (settings.transcripts_dir / "huge.json").open("wb") as f:
@@ -544,7 +544,7 @@ def test_every_turn_leaves_one_checkpoint_per_interview_and_it_still_resumes(set
 
 
 def test_checkpoints_hold_at_most_twice_what_the_transcripts_hold(tmp_path, bank):
-    from agent.bench import scripted_interviews, storage_of
+    from devtools.bench import scripted_interviews, storage_of
 
     settings = Settings(transcripts_dir=tmp_path / "transcripts")
     with Interviewer(settings, provider=OfflineProvider(), bank=bank) as iv:
@@ -561,7 +561,8 @@ def test_gc_prunes_a_database_written_before_pruning_and_says_how_much(
     settings, bank, monkeypatch, capsys
 ):
     with monkeypatch.context() as m:
-        m.setattr("agent.session.prune", lambda saver, thread_id: 0)  # as older versions did
+        # as older versions did
+        m.setattr("agent.interview.interviewer.prune", lambda saver, thread_id: 0)
         with Interviewer(settings, bank=bank) as iv:
             done = iv.start(interview_settings(questions=2, seed=1)).interview_id
             for answer in (*ANSWERS[:2], "end"):
@@ -583,7 +584,7 @@ def test_gc_prunes_a_database_written_before_pruning_and_says_how_much(
 
 
 def test_bench_reports_the_checkpoint_storage(bank):
-    from agent import bench
+    from devtools import bench
 
     result = bench.bench_offline(2, 5, bank=bank)
     storage = result["storage"]

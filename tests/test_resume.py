@@ -1,6 +1,6 @@
-from agent.engine import assess
-from agent.resume import clean_bullets, deep_dives, quantified
-from agent.session import Interviewer, interview_settings
+from agent.grading.engine import assess
+from agent.interview.cv import clean_bullets, deep_dives, quantified
+from agent.interview.interviewer import Interviewer, interview_settings
 
 LATENCY = (
     "Optimized model inference latency from 200ms -> 50ms using batch processing & quantization"

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.rubrics import TRACKS, RubricError, load_bank, load_file
+from agent.grading.rubrics import TRACKS, RubricError, load_bank, load_file
 
 SEED_IDS = (
     "seed-research-vs-production",
@@ -76,8 +76,8 @@ def test_empty_directory_fails(tmp_path):
 def test_field_wide_claims_join_the_questions_of_their_tracks_and_cap_answers(tmp_path):
     import shutil
 
-    from agent.engine import assess
-    from agent.rubrics import default_rubrics_dir, load_bank
+    from agent.grading.engine import assess
+    from agent.grading.rubrics import default_rubrics_dir, load_bank
 
     shutil.copy(default_rubrics_dir() / "seed.yaml", tmp_path / "seed.yaml")
     (tmp_path / "field").mkdir()
@@ -107,7 +107,7 @@ def test_field_wide_claims_join_the_questions_of_their_tracks_and_cap_answers(tm
 def test_a_bad_field_file_names_the_file(tmp_path):
     import shutil
 
-    from agent.rubrics import RubricError, default_rubrics_dir, load_bank
+    from agent.grading.rubrics import RubricError, default_rubrics_dir, load_bank
 
     shutil.copy(default_rubrics_dir() / "seed.yaml", tmp_path / "seed.yaml")
     (tmp_path / "field").mkdir()

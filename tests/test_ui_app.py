@@ -16,11 +16,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from agent.config import load_settings
-from agent.providers import OfflineProvider
-from agent.records import Records
-from agent.rubrics import load_bank
-from agent.session import Interviewer, interview_settings
-from agent.transcripts import TranscriptStore
+from agent.grading.providers import OfflineProvider
+from agent.grading.rubrics import load_bank
+from agent.interview.interviewer import Interviewer, interview_settings
+from agent.storage.records import Records
+from agent.storage.transcripts import TranscriptStore
 
 ROOT = Path(__file__).resolve().parent.parent
 UI = ROOT / "ui"
@@ -261,7 +261,7 @@ def test_ending_when_the_transcript_cannot_be_saved_says_so_and_still_reports(
     def disk_full(path, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("agent.transcripts.write_atomic", disk_full)
+    monkeypatch.setattr("agent.storage.transcripts.write_atomic", disk_full)
     button(at, "End and see the report").click().run()
     assert not at.exception, at.exception
     assert any("could not be saved" in w.value and "No space left" in w.value for w in at.warning)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 import streamlit as st
 
-from agent.screen import command_of
+from agent.grading.screen import command_of
 
 INTERVIEWER_AVATAR = ":material/record_voice_over:"
 CANDIDATE_AVATAR = ":material/person:"

@@ -10,12 +10,12 @@ from typing import Any
 import streamlit as st
 from pydantic import SecretBytes, SecretStr
 
-from agent.checkpoints import StorageError
 from agent.config import Settings, load_settings
-from agent.progress import parse_time
-from agent.rubrics import TRACK_TITLES, RubricError
-from agent.session import Interviewer, InterviewError, settle_heap
-from agent.transcripts import TranscriptError
+from agent.grading.rubrics import TRACK_TITLES, RubricError
+from agent.interview.interviewer import Interviewer, InterviewError, settle_heap
+from agent.interview.progress import parse_time
+from agent.storage.checkpoints import StorageError
+from agent.storage.transcripts import TranscriptError
 
 # Errors whose message is written for the user: shown as they are, never as a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (

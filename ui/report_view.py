@@ -13,10 +13,10 @@ import pandas as pd
 import streamlit as st
 from components import company_label, criterion_title, md, role_label, track_title, when
 
-from agent.nodes import custom_question
-from agent.report import band, build_report
-from agent.rubrics import Bank, Question
-from agent.transcripts import Grade, Transcript, to_markdown
+from agent.grading.rubrics import Bank, Question
+from agent.interview.nodes import custom_question
+from agent.interview.report import band, build_report
+from agent.storage.transcripts import Grade, Transcript, to_markdown
 
 BAND_COLORS = {
     "excellent": "#2e7d32",

@@ -13,7 +13,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 
-from agent.session import TurnResult
+from agent.interview.interviewer import TurnResult
 
 OnText = Callable[[str], None]
 Run = Callable[[OnText, OnText], TurnResult]  # (on_text, on_delta) -> result

@@ -25,11 +25,11 @@ from components import (
 )
 from report_view import lookup, show_report
 
-from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS
-from agent.screen import command_of
-from agent.session import Interviewer, interview_settings
-from agent.state import InterviewState
-from agent.transcripts import Transcript, TranscriptError
+from agent.grading.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS
+from agent.grading.screen import command_of
+from agent.interview.interviewer import Interviewer, interview_settings
+from agent.interview.state import InterviewState
+from agent.storage.transcripts import Transcript, TranscriptError
 
 STREAM_KEY = "stream_from"  # {"id": interview id, "index": first message to stream}
 CONFIRM_END_KEY = "confirm_end"  # the interview whose "End interview" awaits confirmation

@@ -8,7 +8,13 @@ import streamlit as st
 from components import INTERVIEW_PAGE, PRACTICE_KEY, interviewer, md, track_title
 from report_view import criterion_label, lookup
 
-from agent.progress import MissedCriterion, TrackScore, load_all, missed_criteria, track_history
+from agent.interview.progress import (
+    MissedCriterion,
+    TrackScore,
+    load_all,
+    missed_criteria,
+    track_history,
+)
 
 
 def practise(track: str, question_id: str | None) -> None:

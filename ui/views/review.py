@@ -8,8 +8,8 @@ from chat_view import show_conversation
 from components import INTERVIEW_PAGE, interviewer, role_label, track_title, when
 from report_view import show_report
 
-from agent.session import Interviewer
-from agent.transcripts import Listing, TranscriptError
+from agent.interview.interviewer import Interviewer
+from agent.storage.transcripts import Listing, TranscriptError
 
 SORTS = {
     "Newest first": (lambda item: item.created_at, True),

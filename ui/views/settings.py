@@ -11,7 +11,7 @@ import streamlit as st
 from components import brain_banner, interviewer, masked_settings, track_title
 
 from agent.config import Settings
-from agent.rubrics import DIFFICULTIES
+from agent.grading.rubrics import DIFFICULTIES
 
 STATUS_WORDS = {"ok": "ok", "warn": "warning", "fail": "FAILED", "skip": "skipped"}
 

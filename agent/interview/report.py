@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statistics import mean
 
-from agent.rubrics import MISSED_AT_OR_BELOW, TRACK_TITLES
+from agent.grading.rubrics import MISSED_AT_OR_BELOW, TRACK_TITLES
 
 # The lowest 0-100 score of each band, best first; below the last one: "no credit".
 BANDS = ((80, "excellent"), (60, "good"), (35, "partial"), (15, "weak"))

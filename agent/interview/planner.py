@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 
-from agent.rubrics import DIFFICULTIES, TRACKS, Bank, Question
+from agent.grading.rubrics import DIFFICULTIES, TRACKS, Bank, Question
 
 # What each company type leans on, as the study plan describes: startups on LLM APIs and shipping,
 # Big Tech on system design and infrastructure, enterprises on business applications.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from agent.state import Current, InterviewSettings
+from agent.interview.state import Current, InterviewSettings
 
 Step = Literal["probe", "redirect", "hint", "grade"]
 # The part of a model's reply the interviewer says next, and the words put before it.

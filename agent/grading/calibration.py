@@ -19,10 +19,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.assessment import Assessment
-from agent.providers import Provider
-from agent.report import band_level
-from agent.rubrics import Bank, RubricError
+from agent.grading.assessment import Assessment
+from agent.grading.providers import Provider
+from agent.grading.rubrics import Bank, RubricError
+from agent.interview.report import band_level
 
 Kind = Literal[
     "excellent",

@@ -7,11 +7,11 @@ from functools import partial
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 
-from agent import nodes
-from agent.nodes import Deps, Listeners
-from agent.providers import Provider
-from agent.rubrics import Bank
-from agent.state import InterviewState
+from agent.grading.providers import Provider
+from agent.grading.rubrics import Bank
+from agent.interview import nodes
+from agent.interview.nodes import Deps, Listeners
+from agent.interview.state import InterviewState
 
 
 def build_graph(provider: Provider, bank: Bank, checkpointer: BaseCheckpointSaver):

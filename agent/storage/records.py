@@ -18,17 +18,17 @@ from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from agent.checkpoints import (
+from agent.config import Settings
+from agent.interview.state import InterviewState
+from agent.storage.checkpoints import (
     StorageError,
     latest_checkpoints,
     latest_state,
     open_checkpoints,
     prune,
 )
-from agent.config import Settings
-from agent.locks import Locks
-from agent.state import InterviewState
-from agent.transcripts import (
+from agent.storage.locks import Locks
+from agent.storage.transcripts import (
     Listing,
     Transcript,
     TranscriptError,

@@ -26,16 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.assessment import Assessment
 from agent.config import PROJECT_ROOT, Settings
-from agent.providers import OfflineProvider, Provider
-from agent.rubrics import Bank, Question, load_bank
+from agent.grading.assessment import Assessment
+from agent.grading.providers import OfflineProvider, Provider
+from agent.grading.rubrics import Bank, Question, load_bank
 
 if TYPE_CHECKING:
-    from agent.fakeserver import Recorded, Reply
-    from agent.llm import LLMProvider
+    from agent.grading.llm import LLMProvider
+    from agent.interview.interviewer import Interviewer, TurnResult
     from agent.profiles import Profile
-    from agent.session import Interviewer, TurnResult
+    from devtools.fakeserver import Recorded, Reply
 
 PERCENTILE_METHOD = "nearest-rank"
 DEFAULT_SEED = 20240601
@@ -176,7 +176,7 @@ def scripted_interviews(
 
     Replies are listened to as a front end listens (complete messages and a model's deltas), so
     a model streams when its profile says so, as it would for a person."""
-    from agent.session import interview_settings
+    from agent.interview.interviewer import interview_settings
 
     heard: list[str] = []
     listen = {"on_text": heard.append, "on_delta": heard.append}
@@ -232,7 +232,7 @@ def log_size(database: Path) -> int:
     """The size of SQLite's write-ahead log beside `database` and its index, while it is open:
     bounded by SQLite's automatic checkpoints, folded into the database when the last connection
     closes."""
-    from agent.checkpoints import storage_bytes
+    from agent.storage.checkpoints import storage_bytes
 
     return storage_bytes(database) - database.stat().st_size
 
@@ -261,7 +261,7 @@ def bench_offline(
     workdir: Path | None = None,
 ) -> dict:
     """Scripted interviews through the real graph, SQLite checkpointer and transcript store."""
-    from agent.session import Interviewer, settle_heap
+    from agent.interview.interviewer import Interviewer, settle_heap
 
     provider = TimedProvider(OfflineProvider())
     samples: dict[str, list[float]] = {k: [] for k in PHASES}
@@ -306,7 +306,7 @@ def bench_offline(
 
 def storage_of(settings: Settings) -> dict:
     """What the interviews take on disk: transcripts, and the checkpoint database."""
-    from agent.checkpoints import storage_bytes
+    from agent.storage.checkpoints import storage_bytes
 
     transcripts = sum(p.stat().st_size for p in settings.transcripts_dir.glob("*.json"))
     checkpoints = storage_bytes(settings.checkpoints)
@@ -329,7 +329,7 @@ def _responder(delay_s: float) -> Callable[[Recorded], Reply]:
     generation would: a streamed reply's first piece after FIRST_PIECE_SHARE of it and the rest
     paced evenly to the end, an unstreamed one whole at the end. Usage is counted from what was
     actually sent and returned."""
-    from agent.fakeserver import Reply, echo_grader
+    from devtools.fakeserver import Reply, echo_grader
 
     grader = echo_grader()
 
@@ -348,7 +348,7 @@ def _responder(delay_s: float) -> Callable[[Recorded], Reply]:
 
 def serve_loopback(delay_s: float) -> None:
     """Serve grades on 127.0.0.1 until stdin closes; print the base URL first."""
-    from agent.fakeserver import FakeServer
+    from devtools.fakeserver import FakeServer
 
     with FakeServer(responder=_responder(delay_s)) as server:
         print(server.base_url, flush=True)
@@ -371,7 +371,7 @@ def loopback_server(delay_s: float) -> Iterator[str]:
 
     Its stderr goes to a file, shown only if it fails to start: http.server prints a traceback
     whenever a client drops a kept-alive connection, which is noise here."""
-    code = f"from agent.bench import serve_loopback; serve_loopback({delay_s!r})"
+    code = f"from devtools.bench import serve_loopback; serve_loopback({delay_s!r})"
     with tempfile.TemporaryFile("w+") as errors:
         proc = subprocess.Popen(
             [sys.executable, "-c", code], cwd=PROJECT_ROOT, stdin=subprocess.PIPE,
@@ -417,8 +417,8 @@ def _llm_interviews(
     base_url: str, interviews: int, seed: int, bank: Bank, root: Path, *, stream: bool
 ) -> dict:
     """Scripted interviews graded over HTTP; per-turn times split into phases."""
-    from agent.llm import LLMProvider
-    from agent.session import Interviewer, settle_heap
+    from agent.grading.llm import LLMProvider
+    from agent.interview.interviewer import Interviewer, settle_heap
 
     llm = LLMProvider(_bench_profile(base_url).model_copy(update={"stream": stream}))
     timed = TimedProvider(llm)
@@ -506,7 +506,7 @@ def bench_llm(
 
 def _regrade_transcript(settings: Settings, bank: Bank, seed: int) -> str:
     """A stored, finished offline interview of REGRADE_QUESTIONS answered questions."""
-    from agent.session import Interviewer, interview_settings
+    from agent.interview.interviewer import Interviewer, interview_settings
 
     with Interviewer(settings, provider=OfflineProvider(), bank=bank) as iv:
         options = interview_settings(
@@ -534,8 +534,8 @@ def bench_regrade(
 ) -> dict:
     """Regrade an 8-question transcript with the LLM provider: concurrently, serially, and one
     grading call alone, against the loopback server at a fixed delay."""
-    from agent.llm import LLMProvider
-    from agent.regrade import regrade
+    from agent.grading.llm import LLMProvider
+    from agent.grading.regrade import regrade
 
     bank = bank or load_bank()
     with _workdir(workdir) as root, loopback_server(delay_ms / 1000) as base_url:
@@ -608,7 +608,7 @@ def _http_ok(url: str) -> bool:
 
 def _server_ready_s(env: dict[str, str], timeout: float = 60.0) -> float:
     """Spawn `streamlit run ui/app.py` and time until it serves the page and its health check."""
-    from agent.fakeserver import free_port
+    from devtools.fakeserver import free_port
 
     port = free_port()
     cmd = [
@@ -669,7 +669,7 @@ def bench_startup(repeats: int = 3, workdir: Path | None = None) -> dict:
         result: dict = {
             "import_s": round(min(_timed_import("agent", env) for _ in range(repeats)), 4),
             "import_session_s": round(
-                min(_timed_import("agent.session", env) for _ in range(repeats)), 3
+                min(_timed_import("agent.interview.interviewer", env) for _ in range(repeats)), 3
             ),
             "cli_help_s": round(min(_cli_help_s(env) for _ in range(repeats)), 3),
         }
@@ -682,7 +682,9 @@ def bench_startup(repeats: int = 3, workdir: Path | None = None) -> dict:
                 result[f"{key}_error"] = str(exc)
     result["method"] = {
         "import_s": f"fastest of {repeats} fresh `python -c 'import agent'`, timed inside",
-        "import_session_s": "the same for `import agent.session` (graph, engine, checkpointer)",
+        "import_session_s": (
+            "the same for `import agent.interview.interviewer` (graph, engine, checkpointer)"
+        ),
         "cli_help_s": f"fastest of {repeats} `python -m agent --help`, whole process",
         "first_render_s": (
             f"median of {repeats}: fresh process spawn until Streamlit's AppTest has run "

@@ -16,13 +16,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.assessment import CriterionGrade, Flag
 from agent.config import Settings
-from agent.providers import Provider, close_provider, make_provider
-from agent.records import open_records
-from agent.resume import deep_dives
-from agent.rubrics import Bank, Question, load_bank
-from agent.transcripts import Grade, Transcript, TranscriptError, check_id, write_atomic
+from agent.grading.assessment import CriterionGrade, Flag
+from agent.grading.providers import Provider, close_provider, make_provider
+from agent.grading.rubrics import Bank, Question, load_bank
+from agent.interview.cv import deep_dives
+from agent.storage.records import open_records
+from agent.storage.transcripts import Grade, Transcript, TranscriptError, check_id, write_atomic
 
 REGRADE_SCHEMA_VERSION = 1
 MAX_WORKERS = 8

@@ -11,9 +11,12 @@ from typing import Literal
 from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
-from agent.engine import screen_answer, unanswered
-from agent.grading import Speech, probe_target
-from agent.next_step import (
+from agent.grading.engine import screen_answer, unanswered
+from agent.grading.model_reply import Speech, probe_target
+from agent.grading.providers import Provider
+from agent.grading.rubrics import TRACK_TITLES, Bank, Question
+from agent.grading.screen import command_of
+from agent.interview.next_step import (
     FEEDBACK_PREFIX,
     Spoken,
     Step,
@@ -21,12 +24,9 @@ from agent.next_step import (
     probe_prefix,
     spoken_part,
 )
-from agent.planner import select_questions
-from agent.providers import Provider
-from agent.report import build_report, report_summary
-from agent.rubrics import TRACK_TITLES, Bank, Question
-from agent.screen import command_of
-from agent.state import Current, InterviewState, Message
+from agent.interview.planner import select_questions
+from agent.interview.report import build_report, report_summary
+from agent.interview.state import Current, InterviewState, Message
 
 
 @dataclass(frozen=True)

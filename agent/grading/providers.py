@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from agent import engine
-from agent.assessment import Assessment
-from agent.grading import Speech
-from agent.rubrics import Question
+from agent.grading import engine
+from agent.grading.assessment import Assessment
+from agent.grading.model_reply import Speech
+from agent.grading.rubrics import Question
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -71,7 +71,7 @@ def make_provider(settings: Settings, profile: str | None = None) -> Provider:
     chosen = settings.profile_named(profile) if profile else settings.active
     if chosen.brain == "offline":
         return OfflineProvider()
-    from agent.llm import LLMProvider  # imported here: the SDK is only loaded when used
+    from agent.grading.llm import LLMProvider  # imported here: the SDK is only loaded when used
 
     return LLMProvider(chosen)
 

@@ -3,8 +3,8 @@ answer did and missed, never praising a point the criteria table scores as misse
 
 from __future__ import annotations
 
-from agent.assessment import CriterionGrade, Flag
-from agent.rubrics import MISSED_AT_OR_BELOW, Misconception, Question
+from agent.grading.assessment import CriterionGrade, Flag
+from agent.grading.rubrics import MISSED_AT_OR_BELOW, Misconception, Question
 
 _QUOTE_CHARS = 160
 _SCREENED: dict[str, str] = {

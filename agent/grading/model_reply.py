@@ -19,12 +19,12 @@ from typing import TypeGuard
 import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.assessment import Assessment, CriterionGrade, Flag
-from agent.engine import CAP_OFF_TOPIC, screen_answer, weighted_score
-from agent.feedback import feedback_text
-from agent.next_step import Spoken
-from agent.rubrics import MAX_LEVEL, Question
-from agent.screen import injection_spans
+from agent.grading.assessment import Assessment, CriterionGrade, Flag
+from agent.grading.engine import CAP_OFF_TOPIC, screen_answer, weighted_score
+from agent.grading.feedback import feedback_text
+from agent.grading.rubrics import MAX_LEVEL, Question
+from agent.grading.screen import injection_spans
+from agent.interview.next_step import Spoken
 
 MAX_QUOTES = 4
 MIN_FOLLOWUP_WORDS = 4  # shorter "questions" from a weak model give way to the rubric's probe

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from agent.rubrics import MISSED_AT_OR_BELOW
-from agent.transcripts import Listing, Transcript, TranscriptStore
+from agent.grading.rubrics import MISSED_AT_OR_BELOW
+from agent.storage.transcripts import Listing, Transcript, TranscriptStore
 
 
 @dataclass(frozen=True)

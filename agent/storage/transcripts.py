@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.assessment import CriterionGrade, Flag
-from agent.rubrics import TRACK_TITLES
+from agent.grading.assessment import CriterionGrade, Flag
+from agent.grading.rubrics import TRACK_TITLES
 
 SCHEMA_VERSION = 1
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from agent.checkpoints import StorageError
-from agent.transcripts import check_id
+from agent.storage.checkpoints import StorageError
+from agent.storage.transcripts import check_id
 
 
 class InterviewBusy(Exception):

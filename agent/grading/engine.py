@@ -14,13 +14,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from agent.assessment import Assessment, CriterionGrade, Flag
-from agent.claims import Cue, claimed_misconceptions, compile_cues, negated, supports
-from agent.feedback import feedback_text
-from agent.rubrics import MAX_LEVEL, Criterion, Misconception, Question
-from agent.screen import injection_spans, is_non_answer, is_question_echo
-from agent.text import STOPWORDS as _STOPWORDS
-from agent.text import Sentence, find, sentences, stem, stems
+from agent.grading.assessment import Assessment, CriterionGrade, Flag
+from agent.grading.claims import Cue, claimed_misconceptions, compile_cues, negated, supports
+from agent.grading.feedback import feedback_text
+from agent.grading.rubrics import MAX_LEVEL, Criterion, Misconception, Question
+from agent.grading.screen import injection_spans, is_non_answer, is_question_echo
+from agent.grading.text import STOPWORDS as _STOPWORDS
+from agent.grading.text import Sentence, find, sentences, stem, stems
 
 _EXPLAIN_STEMS = frozenset(
     stem(w)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from agent.rubrics import Question
-from agent.text import BULLET
+from agent.grading.rubrics import Question
+from agent.grading.text import BULLET
 
 MAX_BULLETS = 5
 MAX_BULLET_CHARS = 400

@@ -1,9 +1,9 @@
 """The LLM interviewer: grades an answer with any OpenAI-compatible model, in one round trip.
 
 One request per answer returns the per-criterion grades, the feedback and the follow-up (see
-`agent.grading`). Servers differ in how they take structured output, so requests walk a chain of
-modes, remembered per provider once one works: `json_schema` -> `json_object` with the schema
-attached (llama.cpp's server) -> plain `json_object` -> JSON described in the prompt only.
+`agent.grading.model_reply`). Servers differ in how they take structured output, so requests walk
+a chain of modes, remembered per provider once one works: `json_schema` -> `json_object` with the
+schema attached (llama.cpp's server) -> plain `json_object` -> JSON described in the prompt only.
 A reply that does not validate is re-asked with the error at most twice. Transport faults (429,
 5xx, timeouts, refused connections) are retried by tenacity with exponential backoff and jitter
 (the SDK's own retries are off, so attempts don't multiply) inside a bound on total time. When
@@ -30,9 +30,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from agent import engine, prompts
-from agent.assessment import Assessment
-from agent.grading import (
+from agent.grading import engine, prompts
+from agent.grading.assessment import Assessment
+from agent.grading.model_reply import (
     GradeError,
     GradeReply,
     Preview,
@@ -41,10 +41,10 @@ from agent.grading import (
     response_schema,
     to_assessment,
 )
+from agent.grading.rubrics import Question
+from agent.grading.screen import is_non_answer
+from agent.grading.transport import http_client
 from agent.profiles import STRUCTURED_MODES, ConfigError, Profile, StructuredMode, mask_key
-from agent.rubrics import Question
-from agent.screen import is_non_answer
-from agent.transport import http_client
 
 log = logging.getLogger(__name__)
 

@@ -20,23 +20,31 @@ from datetime import UTC, datetime
 
 from langgraph.types import Command, StateSnapshot
 
-from agent.checkpoints import (
+from agent.config import Settings
+from agent.grading.providers import Provider, close_provider, make_provider
+from agent.grading.rubrics import (
+    COMPANY_TYPES,
+    DIFFICULTIES,
+    ROLES,
+    TRACKS,
+    Bank,
+    Question,
+    load_bank,
+)
+from agent.interview.cv import clean_bullets, deep_dives
+from agent.interview.graph import build_graph
+from agent.interview.nodes import Listeners
+from agent.interview.state import InterviewSettings, InterviewState, Message
+from agent.storage.checkpoints import (
     latest_checkpoints,
     open_checkpoints,
     prune,
     storage_error,
     sync_checkpoints,
 )
-from agent.config import Settings
-from agent.graph import build_graph
-from agent.locks import InterviewBusy, Locks
-from agent.nodes import Listeners
-from agent.providers import Provider, close_provider, make_provider
-from agent.records import Records, transcript_from
-from agent.resume import clean_bullets, deep_dives
-from agent.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, Bank, Question, load_bank
-from agent.state import InterviewSettings, InterviewState, Message
-from agent.transcripts import Transcript, TranscriptError, TranscriptStore, check_id
+from agent.storage.locks import InterviewBusy, Locks
+from agent.storage.records import Records, transcript_from
+from agent.storage.transcripts import Transcript, TranscriptError, TranscriptStore, check_id
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +200,7 @@ class Interviewer:
 
     @contextmanager
     def _turn(self, interview_id: str) -> Iterator[None]:
-        """Be the interview's only writer while the block runs (see `agent.locks`); a failed
+        """Be the interview's only writer while the block runs (see `agent.storage.locks`); a failed
         read or write of its state becomes one clear sentence."""
         try:
             with self.locks.turn(interview_id, TURN_WAIT_S), self._storage():

@@ -11,7 +11,7 @@ import json
 import secrets
 from string import Template
 
-from agent.rubrics import Question
+from agent.grading.rubrics import Question
 
 
 class PromptError(KeyError):

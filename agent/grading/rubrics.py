@@ -271,7 +271,7 @@ class Bank:
 
 
 def default_rubrics_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "rubrics"
+    return Path(__file__).resolve().parents[2] / "rubrics"
 
 
 def _format_error(path: Path, data: object, error: ValidationError) -> str:

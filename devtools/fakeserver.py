@@ -478,7 +478,7 @@ def echo_grader(score: int = 2, probe: bool = True) -> Responder:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m agent.fakeserver`: serve plausible grades until interrupted."""
+    """`python -m devtools.fakeserver`: serve plausible grades until interrupted."""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)

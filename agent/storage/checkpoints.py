@@ -14,7 +14,7 @@ from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from agent.state import InterviewState
+from agent.interview.state import InterviewState
 
 # SQLite's own write-ahead log is kept to this size once it has been copied into the database.
 WAL_LIMIT_BYTES = 4 * 2**20

@@ -6,7 +6,7 @@ import functools
 import re
 from typing import Literal
 
-from agent.text import STOPWORDS, clean, stems, words
+from agent.grading.text import STOPWORDS, clean, stems, words
 
 Command = Literal["skip", "hint", "repeat", "end"]
 

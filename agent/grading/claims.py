@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from agent.rubrics import Question
-from agent.text import Sentence, find_loose, stems
+from agent.grading.rubrics import Question
+from agent.grading.text import Sentence, find_loose, stems
 
 _NEGATORS = frozenset(
     "not never none nothing nobody cannot nor neither dont doesnt isnt arent wont cant shouldnt "
