@@ -132,11 +132,16 @@ def find(needle: tuple[str, ...], haystack: tuple[str, ...]) -> int:
     return -1
 
 
-# Words a loose match never skips: "X is not Y" does not state "X is Y", nor does "X grows
-# faster than linearly", "X is far from Y" or "X and Y" (a list, not a relation).
+# Words a loose match never skips (as stems, since it runs over stems): "X is not Y" does not
+# state "X is Y", nor do "X grows faster than linearly", "X is far from Y", "X is rarely Y",
+# "X is almost always Y", "X and Y" (a list, not a relation) or "X can exceed Y".
 _NEGATING = frozenset(
-    "not never no t without nor than far rarely seldom hardly barely and or can could may might "
-    "must should would will".split()
+    stem(w)
+    for w in (
+        "not never no t without nor than far rarely seldom hardly barely and or can could may "
+        "might must should would will near nearly almost often usually mostly largely typically "
+        "roughly sometimes virtually practically generally"
+    ).split()
 )
 
 
