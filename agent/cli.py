@@ -24,12 +24,12 @@ from agent.interview.interviewer import (
     SEEDS,
     Interviewer,
     InterviewError,
-    interview_settings,
+    interview_options,
     new_interview_id,
     range_text,
     settle_heap,
 )
-from agent.interview.state import InterviewSettings
+from agent.interview.state import InterviewOptions
 from agent.storage.checkpoints import StorageError
 from agent.storage.records import open_records
 from agent.storage.transcripts import TranscriptError, check_id, to_markdown
@@ -89,7 +89,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         # instead of ending the interview with a decoding error.
         sys.stdin.reconfigure(errors="replace")
     try:
-        options = interview_settings(
+        options = interview_options(
             role=args.role,
             company_type=args.company_type,
             tracks=args.track or [],
@@ -116,7 +116,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def _interview(
     interviewer: Interviewer,
     interview_id: str,
-    options: InterviewSettings,
+    options: InterviewOptions,
     args: argparse.Namespace,
     interactive: bool,
 ) -> None:

@@ -176,14 +176,14 @@ def scripted_interviews(
 
     Replies are listened to as a front end listens (complete messages and a model's deltas), so
     a model streams when its profile says so, as it would for a person."""
-    from agent.interview.interviewer import interview_settings
+    from agent.interview.interviewer import interview_options
 
     heard: list[str] = []
     listen = {"on_text": heard.append, "on_delta": heard.append}
 
     for n in range(-1, interviews):
         rng = random.Random(seed * 1000 + n)
-        options = interview_settings(
+        options = interview_options(
             role=("ml-engineer", "ai-engineer")[n % 2],
             company_type=("startup", "big-tech", "enterprise")[n % 3],
             questions=questions,
@@ -506,10 +506,10 @@ def bench_llm(
 
 def _regrade_transcript(settings: Settings, bank: Bank, seed: int) -> str:
     """A stored, finished offline interview of REGRADE_QUESTIONS answered questions."""
-    from agent.interview.interviewer import Interviewer, interview_settings
+    from agent.interview.interviewer import Interviewer, interview_options
 
     with Interviewer(settings, provider=OfflineProvider(), bank=bank) as iv:
-        options = interview_settings(
+        options = interview_options(
             questions=REGRADE_QUESTIONS, max_followups=0, seed=seed, tracks=[]
         )
         result = iv.start(options, interview_id="bench-regrade")

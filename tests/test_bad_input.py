@@ -16,7 +16,7 @@ import pytest
 from agent import cli
 from agent.config import Settings, load_settings
 from agent.grading.rubrics import Bank
-from agent.interview.interviewer import Interviewer, InterviewError, interview_settings
+from agent.interview.interviewer import Interviewer, InterviewError, interview_options
 from agent.storage.transcripts import Transcript, TranscriptError, TranscriptStore, to_markdown
 from devtools.fakeserver import FakeServer, echo_grader
 
@@ -69,7 +69,7 @@ def test_bad_answers_are_stored_exactly_and_shown_inertly(name, settings, bank):
     # One question whose rubric the on-topic sentences match, so they come back as evidence.
     only = Bank([bank.get("seed-inference-latency")])
     with Interviewer(settings, bank=only) as iv:
-        iid = iv.start(interview_settings(questions=1, seed=1, max_followups=1)).interview_id
+        iid = iv.start(interview_options(questions=1, seed=1, max_followups=1)).interview_id
         first = iv.reply(iid, answer)
         assert first.save_error is None and first.messages
         result = first if first.finished else iv.reply(iid, "end")
@@ -157,7 +157,7 @@ def test_odd_interview_ids_are_rejected_everywhere(bad, settings, bank, tmp_path
         store.save(fake)
     with Interviewer(settings, bank=bank) as iv:
         with pytest.raises(TranscriptError, match="invalid interview id"):
-            iv.start(interview_settings(questions=1, seed=1), interview_id=bad)
+            iv.start(interview_options(questions=1, seed=1), interview_id=bad)
         for call in (iv.state, iv.exists, iv.recover, iv.delete):
             with pytest.raises((TranscriptError, InterviewError), match="invalid interview id"):
                 call(bad)
@@ -182,7 +182,7 @@ def test_cli_rejects_odd_ids_in_one_line(bad, tmp_path, monkeypatch, capsys):
 def test_a_valid_odd_looking_id_round_trips(settings, bank):
     iid = "A_b-9" + "z" * 59  # 64 characters: the longest allowed
     with Interviewer(settings, bank=bank) as iv:
-        iv.start(interview_settings(questions=1, seed=1), interview_id=iid)
+        iv.start(interview_options(questions=1, seed=1), interview_id=iid)
         assert iv.reply(iid, "end").finished
     assert TranscriptStore(settings.transcripts_dir).load(iid).id == iid
 
@@ -254,7 +254,7 @@ def test_configured_keys_never_reach_a_transcript_or_a_log(tmp_path, monkeypatch
         settings: Settings = load_settings()
         assert settings.active.key() == LOCAL_SECRET
         with Interviewer(settings) as iv:
-            result = iv.start(interview_settings(questions=1, seed=2))
+            result = iv.start(interview_options(questions=1, seed=2))
             iv.reply(result.interview_id, ON_TOPIC)
             iv.reply(result.interview_id, "end")
         requests = list(server.requests)

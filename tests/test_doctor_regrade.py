@@ -10,7 +10,7 @@ import pytest
 from agent.cli import main
 from agent.doctor import format_report, run_doctor
 from agent.grading.regrade import format_regrade, regrade, regrade_path, save_regrade
-from agent.interview.interviewer import Interviewer, interview_settings
+from agent.interview.interviewer import Interviewer, interview_options
 from agent.profiles import Profile
 from devtools.fakeserver import FakeServer, Reply, echo_grader
 from tests.fake_llm import LATENCY_ANSWER, llm_profile, llm_settings
@@ -133,7 +133,7 @@ def stored_interview(tmp_path, bank):
     settings = llm_settings(tmp_path, Profile(name="unused", model="m", base_url="http://x:1/v1"))
     settings = settings.with_profile("offline")
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=3, max_followups=0, seed=11)).interview_id
+        iid = iv.start(interview_options(questions=3, max_followups=0, seed=11)).interview_id
         for _ in range(3):
             iv.reply(iid, LATENCY_ANSWER)
     return iid

@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from agent.grading.model_reply import Speech
-from agent.interview.interviewer import Interviewer, interview_settings
+from agent.interview.interviewer import Interviewer, interview_options
 from agent.storage.transcripts import TranscriptStore
 from devtools.fakeserver import FakeServer, Reply, echo_grader
 from tests.fake_llm import (
@@ -186,7 +186,7 @@ def test_every_fault_leaves_a_complete_transcript(
         profile = llm_profile(server, timeout=1.0, max_attempts=3)
         with Interviewer(llm_settings(tmp_path, profile), bank=bank) as iv:
             # Feedback after each answer: with no follow-ups, that is what a model's words become.
-            options = interview_settings(questions=2, max_followups=0, feedback="each", seed=7)
+            options = interview_options(questions=2, max_followups=0, feedback="each", seed=7)
             iid = iv.start(options).interview_id
             for answer in ANSWERS:
                 result = iv.reply(iid, answer, **listen)
@@ -226,7 +226,7 @@ def test_interview_survives_an_unreachable_server(tmp_path, bank):
         max_attempts=2,
     )
     with Interviewer(llm_settings(tmp_path, profile), bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=2, max_followups=1, seed=3)).interview_id
+        iid = iv.start(interview_options(questions=2, max_followups=1, seed=3)).interview_id
         for answer in [LATENCY_ANSWER, "end"]:
             result = iv.reply(iid, answer)
     assert result.finished
@@ -245,7 +245,7 @@ def test_fabricated_full_marks_are_refused_inside_an_interview(tmp_path, bank):
     with FakeServer(responder=responder) as server:
         profile = llm_profile(server)
         with Interviewer(llm_settings(tmp_path, profile), bank=bank) as iv:
-            iid = iv.start(interview_settings(questions=1, max_followups=0, seed=5)).interview_id
+            iid = iv.start(interview_options(questions=1, max_followups=0, seed=5)).interview_id
             question_holder["q"] = bank.get(iv.state(iid)["plan"][0])
             result = iv.reply(iid, LATENCY_ANSWER)
     assert result.finished
@@ -256,7 +256,7 @@ def test_fabricated_full_marks_are_refused_inside_an_interview(tmp_path, bank):
 def test_streamed_probe_reaches_on_delta_and_equals_the_message(tmp_path, bank):
     with FakeServer(responder=echo_grader(probe=True)) as server:
         with Interviewer(llm_settings(tmp_path, llm_profile(server)), bank=bank) as iv:
-            iid = iv.start(interview_settings(questions=1, max_followups=1, seed=5)).interview_id
+            iid = iv.start(interview_options(questions=1, max_followups=1, seed=5)).interview_id
             deltas: list[str] = []
             texts: list[str] = []
             result = iv.reply(iid, LATENCY_ANSWER, on_text=texts.append, on_delta=deltas.append)
@@ -318,7 +318,7 @@ def test_streamed_replies_keep_one_connection_alive(question):
 def test_with_no_followups_left_the_feedback_streams_as_the_feedback_message(tmp_path, bank):
     with FakeServer(responder=echo_grader(probe=False)) as server:
         with Interviewer(llm_settings(tmp_path, llm_profile(server)), bank=bank) as iv:
-            options = interview_settings(questions=2, max_followups=0, feedback="each", seed=5)
+            options = interview_options(questions=2, max_followups=0, feedback="each", seed=5)
             iid = iv.start(options).interview_id
             deltas: list[str] = []
             result = iv.reply(iid, LATENCY_ANSWER, on_delta=deltas.append)

@@ -18,7 +18,7 @@ import pytest
 
 from agent import cli
 from agent.config import Settings
-from agent.interview.interviewer import Interviewer, interview_settings
+from agent.interview.interviewer import Interviewer, interview_options
 from agent.storage.transcripts import Transcript, TranscriptStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,7 +185,7 @@ def test_answer_taken_but_not_graded_before_a_crash_is_graded_after_restart(
 ):
     settings = Settings(transcripts_dir=tmp_path / "transcripts")
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=3, seed=2)).interview_id
+        iid = iv.start(interview_options(questions=3, seed=2)).interview_id
         iv.reply(iid, ANSWERS[0])
     with Interviewer(settings, provider=crashing_provider, bank=bank) as iv:
         with pytest.raises(KeyboardInterrupt):
@@ -211,7 +211,7 @@ def test_answer_handed_over_but_not_yet_taken_before_a_crash_is_kept(tmp_path, b
         raise KeyboardInterrupt
 
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=3, seed=2)).interview_id
+        iid = iv.start(interview_options(questions=3, seed=2)).interview_id
         iv.reply(iid, ANSWERS[0])
         with monkeypatch.context() as m:
             m.setattr("agent.interview.nodes.command_of", die)
@@ -227,7 +227,7 @@ def test_answer_handed_over_but_not_yet_taken_before_a_crash_is_kept(tmp_path, b
 def test_reply_after_a_cut_short_turn_is_not_swallowed(tmp_path, bank, crashing_provider):
     settings = Settings(transcripts_dir=tmp_path / "transcripts")
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=3, seed=2)).interview_id
+        iid = iv.start(interview_options(questions=3, seed=2)).interview_id
     with Interviewer(settings, provider=crashing_provider, bank=bank) as iv:
         with pytest.raises(KeyboardInterrupt):
             iv.reply(iid, ANSWERS[0])
@@ -242,7 +242,7 @@ def test_reply_after_a_cut_short_turn_is_not_swallowed(tmp_path, bank, crashing_
 
 def _interview(iv: Interviewer, tag: str, barrier: threading.Barrier, out: dict) -> None:
     barrier.wait()
-    iid = iv.start(interview_settings(questions=2, seed=len(tag), max_followups=1)).interview_id
+    iid = iv.start(interview_options(questions=2, seed=len(tag), max_followups=1)).interview_id
     for n in range(6):
         result = iv.reply(iid, f"{tag} answer {n}: we batch requests because it raises throughput.")
         assert result.save_error is None
@@ -312,7 +312,7 @@ def test_opening_a_new_checkpoint_database_while_another_writer_holds_it(tmp_pat
     try:
         settings = Settings(transcripts_dir=tmp_path / "transcripts", checkpoint_db=path)
         with Interviewer(settings, bank=bank) as iv:
-            iid = iv.start(interview_settings(questions=1, seed=1)).interview_id
+            iid = iv.start(interview_options(questions=1, seed=1)).interview_id
             assert iv.exists(iid)
     finally:
         release.join()
@@ -344,7 +344,7 @@ def test_two_interview_processes_at_once(tmp_path):
 
 def _valid_transcript(settings: Settings, bank) -> tuple[str, str]:
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=1, seed=3)).interview_id
+        iid = iv.start(interview_options(questions=1, seed=3)).interview_id
         iv.reply(iid, ANSWERS[0])
         iv.reply(iid, "end")
     return iid, (settings.transcripts_dir / f"{iid}.json").read_text()
@@ -424,7 +424,7 @@ def test_disk_full_keeps_the_saved_transcript_and_the_checkpointed_state(
 ):
     folder = settings.transcripts_dir
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=3, seed=4)).interview_id
+        iid = iv.start(interview_options(questions=3, seed=4)).interview_id
         assert iv.reply(iid, ANSWERS[0]).save_error is None
         before = (folder / f"{iid}.json").read_bytes()
 
@@ -464,7 +464,7 @@ def test_every_turn_flushes_the_checkpoint_log_to_disk(settings, bank, monkeypat
 
     with Interviewer(settings, bank=bank) as iv:
         assert iv.checkpointer.conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
-        iid = iv.start(interview_settings(questions=2, seed=4)).interview_id
+        iid = iv.start(interview_options(questions=2, seed=4)).interview_id
         monkeypatch.setattr("agent.storage.checkpoints.os.fsync", fsync)
         for answer in ANSWERS[:2]:
             iv.reply(iid, answer)
@@ -484,7 +484,7 @@ def test_a_failed_flush_of_the_checkpoint_log_is_reported_and_the_interview_goes
         real_fsync(fd)
 
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=3, seed=4)).interview_id
+        iid = iv.start(interview_options(questions=3, seed=4)).interview_id
         with monkeypatch.context() as m:
             m.setattr("agent.storage.checkpoints.os.fsync", fsync)
             failed = iv.reply(iid, ANSWERS[0])
@@ -500,7 +500,7 @@ def test_transcripts_folder_replaced_by_a_file_gives_a_clear_error(tmp_path, ban
     folder = tmp_path / "transcripts"
     settings = Settings(transcripts_dir=folder, checkpoint_db=tmp_path / "state.sqlite")
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=2, seed=4)).interview_id
+        iid = iv.start(interview_options(questions=2, seed=4)).interview_id
         saved = (folder / f"{iid}.json").read_bytes()
         (folder / f"{iid}.json").rename(tmp_path / "kept.json")
         folder.rmdir()

@@ -6,7 +6,7 @@ import pytest
 
 from agent.grading.assessment import Assessment, CriterionGrade
 from agent.grading.rubrics import Bank
-from agent.interview.interviewer import Interviewer, InterviewError, interview_settings
+from agent.interview.interviewer import Interviewer, InterviewError, interview_options
 from agent.storage.transcripts import Transcript
 
 from .test_engine import STRONG_LATENCY
@@ -23,7 +23,7 @@ def latency_bank(bank) -> Bank:
 def options(**kw):
     base = dict(questions=2, max_followups=2, seed=7, role="ml-engineer", company_type="big-tech")
     base.update(kw)
-    return interview_settings(**base)
+    return interview_options(**base)
 
 
 def kinds(messages):
@@ -164,11 +164,11 @@ def test_reply_to_finished_or_unknown_interview_is_refused(settings, latency_ban
 
 def test_bad_settings_are_refused_with_the_field_named():
     with pytest.raises(InterviewError, match="role"):
-        interview_settings(role="astronaut")
+        interview_options(role="astronaut")
     with pytest.raises(InterviewError, match="track"):
-        interview_settings(tracks=["cooking"])
+        interview_options(tracks=["cooking"])
     with pytest.raises(InterviewError, match="questions"):
-        interview_settings(questions=0)
+        interview_options(questions=0)
 
 
 def test_company_type_shifts_question_choice(bank):

@@ -19,7 +19,7 @@ import pytest
 from agent.doctor import format_report, run_doctor
 from agent.grading.llm import LLMProvider
 from agent.grading.model_reply import Speech, normalise, quote_in
-from agent.interview.interviewer import Interviewer, interview_settings
+from agent.interview.interviewer import Interviewer, interview_options
 from agent.profiles import Profile
 from agent.storage.transcripts import TranscriptStore
 from tests.fake_llm import LATENCY_ANSWER, llm_settings
@@ -123,7 +123,7 @@ def test_one_answer_gives_a_validated_grade_or_a_clean_fallback(profile, questio
 def test_a_two_question_interview_completes_with_a_transcript(tmp_path, profile, bank):
     settings = llm_settings(tmp_path, profile)
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=2, max_followups=0, seed=1)).interview_id
+        iid = iv.start(interview_options(questions=2, max_followups=0, seed=1)).interview_id
         result = None
         for answer in (LATENCY_ANSWER, "We monitor p95 and p99 latency and alert on drift."):
             result = iv.reply(iid, answer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.grading.assessment import CriterionGrade
-from agent.interview.interviewer import Interviewer, interview_settings
+from agent.interview.interviewer import Interviewer, interview_options
 from agent.interview.progress import load_all, missed_criteria, track_history
 from agent.interview.report import build_report
 from agent.storage.transcripts import Grade, Transcript, TranscriptStore
@@ -119,7 +119,7 @@ def test_load_all_reads_each_file_once_and_trusts_what_it_read(
 
 def test_progress_reads_real_interviews(interviewer: Interviewer) -> None:
     for seed in (1, 2):
-        result = interviewer.start(interview_settings(questions=1, max_followups=0, seed=seed))
+        result = interviewer.start(interview_options(questions=1, max_followups=0, seed=seed))
         interviewer.reply(result.interview_id, "I don't know.")
     readable, unreadable = load_all(interviewer.store)
     assert len(readable) == 2 and not unreadable
@@ -128,7 +128,7 @@ def test_progress_reads_real_interviews(interviewer: Interviewer) -> None:
 
 
 def test_delete_removes_transcript_and_checkpoint(interviewer: Interviewer) -> None:
-    result = interviewer.start(interview_settings(questions=1, max_followups=0, seed=1))
+    result = interviewer.start(interview_options(questions=1, max_followups=0, seed=1))
     path = interviewer.store.path_for(result.interview_id)
     assert path.exists() and interviewer.exists(result.interview_id)
     interviewer.delete(result.interview_id)

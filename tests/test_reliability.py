@@ -21,7 +21,7 @@ from agent.doctor import run_doctor
 from agent.grading.model_reply import Speech
 from agent.grading.providers import OfflineProvider
 from agent.grading.rubrics import Bank, Question
-from agent.interview.interviewer import Interviewer, InterviewError, interview_settings
+from agent.interview.interviewer import Interviewer, InterviewError, interview_options
 from agent.interview.progress import load_all
 from agent.storage.transcripts import TranscriptStore
 from devtools.fakeserver import FakeServer, Recorded, Reply, echo_grader, grade_reply
@@ -47,7 +47,7 @@ def _finished_behind_its_transcript(settings: Settings, bank: Bank) -> str:
     """A finished interview whose transcript is put back as it was before the last answer: what a
     kill after the final checkpoint, before the transcript was written, leaves."""
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=1, seed=3, max_followups=0)).interview_id
+        iid = iv.start(interview_options(questions=1, seed=3, max_followups=0)).interview_id
         path = iv.store.path_for(iid)
         before_last_answer = path.read_bytes()
         assert iv.reply(iid, ANSWERS[0]).finished
@@ -112,7 +112,7 @@ def test_an_interview_that_exists_only_as_a_checkpoint_is_listed(
     settings, bank, monkeypatch, capsys
 ):
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=2, seed=3)).interview_id
+        iid = iv.start(interview_options(questions=2, seed=3)).interview_id
     # A kill during start-up, after the first checkpoint, before the first transcript write.
     (settings.transcripts_dir / f"{iid}.json").unlink()
     _use_folder(monkeypatch, settings.transcripts_dir)
@@ -151,7 +151,7 @@ class Rendezvous(OfflineProvider):
 def test_two_writers_on_one_interview_take_turns_and_keep_every_answer(settings, bank):
     provider = Rendezvous()
     with Interviewer(settings, provider=provider, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=10, seed=8, max_followups=2)).interview_id
+        iid = iv.start(interview_options(questions=10, seed=8, max_followups=2)).interview_id
     sent = {
         tag: [f"{tag} answer {n}: batching raises throughput." for n in range(3)]
         for tag in ("left", "right")
@@ -396,7 +396,7 @@ def test_a_checkpoint_database_that_cannot_be_written_gives_one_clear_sentence(
     pragma, reason, settings, bank, monkeypatch, capsys
 ):
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=3, seed=4)).interview_id
+        iid = iv.start(interview_options(questions=3, seed=4)).interview_id
         iv.reply(iid, ANSWERS[0])
     with sqlite3.connect(settings.checkpoints) as conn:
         conn.execute("VACUUM")  # no free pages left inside the file: the next turn must grow it
@@ -477,7 +477,7 @@ def test_an_oversized_transcript_file_is_listed_as_unreadable_without_reading_it
 
 def _one_finished(settings: Settings, bank: Bank) -> tuple[str, str]:
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=1, seed=3)).interview_id
+        iid = iv.start(interview_options(questions=1, seed=3)).interview_id
         iv.reply(iid, "end")
     return iid, (settings.transcripts_dir / f"{iid}.json").read_text()
 
@@ -510,7 +510,7 @@ def test_arguments_out_of_range_are_refused_before_anything_runs(
 
 def test_a_huge_seed_through_the_api_is_refused_with_a_message():
     with pytest.raises(InterviewError, match="seed"):
-        interview_settings(seed=99999999999999999999999)
+        interview_options(seed=99999999999999999999999)
 
 
 # --- checkpoint storage ------------------------------------------------------------------------
@@ -531,7 +531,7 @@ def _stored_bytes(settings: Settings) -> int:
 
 def test_every_turn_leaves_one_checkpoint_per_interview_and_it_still_resumes(settings, bank):
     with Interviewer(settings, bank=bank) as iv:
-        iid = iv.start(interview_settings(questions=3, seed=6, max_followups=1)).interview_id
+        iid = iv.start(interview_options(questions=3, seed=6, max_followups=1)).interview_id
         for answer in ANSWERS[:3]:
             iv.reply(iid, answer)
             assert _checkpoint_rows(settings) == {iid: 1}
@@ -564,10 +564,10 @@ def test_gc_prunes_a_database_written_before_pruning_and_says_how_much(
         # as older versions did
         m.setattr("agent.interview.interviewer.prune", lambda saver, thread_id: 0)
         with Interviewer(settings, bank=bank) as iv:
-            done = iv.start(interview_settings(questions=2, seed=1)).interview_id
+            done = iv.start(interview_options(questions=2, seed=1)).interview_id
             for answer in (*ANSWERS[:2], "end"):
                 iv.reply(done, answer)
-            open_ = iv.start(interview_settings(questions=3, seed=2)).interview_id
+            open_ = iv.start(interview_options(questions=3, seed=2)).interview_id
             iv.reply(open_, ANSWERS[0])
     assert min(_checkpoint_rows(settings).values()) > 1
     _use_folder(monkeypatch, settings.transcripts_dir)

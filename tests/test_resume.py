@@ -1,6 +1,6 @@
 from agent.grading.engine import assess
 from agent.interview.cv import clean_bullets, deep_dives, quantified
-from agent.interview.interviewer import Interviewer, interview_settings
+from agent.interview.interviewer import Interviewer, interview_options
 
 LATENCY = (
     "Optimized model inference latency from 200ms -> 50ms using batch processing & quantization"
@@ -48,7 +48,7 @@ def test_deep_dive_rewards_a_measured_owned_answer():
 
 def test_resume_lines_lead_the_interview(settings, bank):
     with Interviewer(settings, bank=bank) as iv:
-        start = iv.start(interview_settings(questions=3, resume=[LATENCY, RAG], seed=1))
+        start = iv.start(interview_options(questions=3, resume=[LATENCY, RAG], seed=1))
         plan = iv.state(start.interview_id)["plan"]
         end = iv.reply(start.interview_id, "end")
     assert plan[0].startswith("resume-") and plan[1].startswith("resume-")
@@ -61,7 +61,7 @@ def test_own_questions_lead_and_resume_deep_dives_follow(settings, bank):
     practise = bank.get("seed-genai-reliability")
     with Interviewer(settings, bank=bank) as iv:
         start = iv.start(
-            interview_settings(questions=4, resume=[LATENCY], seed=1), custom_questions=[practise]
+            interview_options(questions=4, resume=[LATENCY], seed=1), custom_questions=[practise]
         )
         plan = iv.state(start.interview_id)["plan"]
     assert plan[0] == practise.id

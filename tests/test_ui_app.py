@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from agent.config import load_settings
 from agent.grading.providers import OfflineProvider
 from agent.grading.rubrics import load_bank
-from agent.interview.interviewer import Interviewer, interview_settings
+from agent.interview.interviewer import Interviewer, interview_options
 from agent.storage.records import Records
 from agent.storage.transcripts import TranscriptStore
 
@@ -98,7 +98,7 @@ def make_interview(
     """An interview created through `agent`, the way the CLI would."""
     with Interviewer(load_settings()) as iv:
         opts = {"questions": 2, "max_followups": 0, "seed": 11, **options}
-        result = iv.start(interview_settings(**opts))
+        result = iv.start(interview_options(**opts))
         for _ in range(answers):
             if result.finished:
                 break

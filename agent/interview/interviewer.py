@@ -34,7 +34,7 @@ from agent.grading.rubrics import (
 from agent.interview.cv import clean_bullets, deep_dives
 from agent.interview.graph import build_graph
 from agent.interview.nodes import Listeners
-from agent.interview.state import InterviewSettings, InterviewState, Message
+from agent.interview.state import InterviewOptions, InterviewState, Message
 from agent.storage.checkpoints import (
     latest_checkpoints,
     open_checkpoints,
@@ -91,7 +91,7 @@ def new_interview_id() -> str:
     return f"{stamp}-{uuid.uuid4().hex[:6]}"
 
 
-def interview_settings(
+def interview_options(
     *,
     role: str = "ml-engineer",
     company_type: str = "big-tech",
@@ -102,7 +102,7 @@ def interview_settings(
     feedback: str = "end",
     resume: list[str] | None = None,
     seed: int | None = None,
-) -> InterviewSettings:
+) -> InterviewOptions:
     """Validated interview settings; a bad value raises `InterviewError` naming it."""
     tracks = list(tracks or [])
     if role not in ROLES:
@@ -234,7 +234,7 @@ class Interviewer:
 
     def start(
         self,
-        options: InterviewSettings,
+        options: InterviewOptions,
         *,
         interview_id: str | None = None,
         custom_questions: list[Question] | None = None,

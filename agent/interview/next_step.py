@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from agent.interview.state import Current, InterviewSettings
+from agent.interview.state import Current, InterviewOptions
 
 Step = Literal["probe", "redirect", "hint", "grade"]
 # The part of a model's reply the interviewer says next, and the words put before it.
@@ -18,7 +18,7 @@ FEEDBACK_PREFIX = "Feedback: "
 
 def next_step(
     current: Current,
-    settings: InterviewSettings,
+    settings: InterviewOptions,
     flags: Sequence[str],
     followup_criterion: str | None,
 ) -> Step:
@@ -40,7 +40,7 @@ def probe_prefix(flags: Sequence[str]) -> str:
     return INJECTION_NOTICE if "injection" in flags else ""
 
 
-def spoken_part(step: Step, flags: Sequence[str], settings: InterviewSettings) -> Spoken | None:
+def spoken_part(step: Step, flags: Sequence[str], settings: InterviewOptions) -> Spoken | None:
     """Which of a model's texts the interviewer says next after `step`: its follow-up when
     probing, its feedback when grading with feedback after each answer, else none."""
     if step == "probe":

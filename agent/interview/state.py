@@ -8,7 +8,7 @@ from typing import Annotated, Literal, TypedDict
 Feedback = Literal["each", "end"]
 
 
-class InterviewSettings(TypedDict):
+class InterviewOptions(TypedDict):
     """What the candidate chose when starting an interview."""
 
     role: str
@@ -56,7 +56,7 @@ class Pending(TypedDict):
 
 class InterviewState(TypedDict, total=False):
     interview_id: str
-    settings: InterviewSettings
+    settings: InterviewOptions
     custom_questions: list[dict]
     plan: list[str]
     index: int

@@ -27,7 +27,7 @@ from report_view import lookup, show_report
 
 from agent.grading.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS
 from agent.grading.screen import command_of
-from agent.interview.interviewer import Interviewer, interview_settings
+from agent.interview.interviewer import Interviewer, interview_options
 from agent.interview.state import InterviewState
 from agent.storage.transcripts import Transcript, TranscriptError
 
@@ -130,7 +130,7 @@ def setup(iv: Interviewer) -> None:
     if not st.button("Start interview", type="primary", icon=":material/play_arrow:"):
         return
     try:
-        options = interview_settings(
+        options = interview_options(
             role=role,
             company_type=company,
             tracks=list(tracks or []),
@@ -138,7 +138,7 @@ def setup(iv: Interviewer) -> None:
             difficulty=None if difficulty == "any" else difficulty,
             max_followups=int(followups),
             feedback=feedback,
-            resume=(resume or "").splitlines(),  # cleaned by interview_settings
+            resume=(resume or "").splitlines(),  # cleaned by interview_options
         )
         custom = [practice_question] if practice_question is not None else None
         with st.spinner("Preparing your interview…"):
