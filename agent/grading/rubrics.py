@@ -170,6 +170,8 @@ class Question(_Strict):
     hint: str = Field(min_length=1)
     criteria: list[Criterion] = Field(min_length=3, max_length=6)
     reference_answer: str = Field(min_length=1)
+    # Harder questions one level up, for an answer that already covers the rubric.
+    stretch: list[str] = Field(default_factory=list)
     common_mistakes: list[str] = Field(min_length=1)
     misconceptions: list[Misconception] = Field(default_factory=list)
     source: Literal["seed", "bank", "resume"] = "bank"
