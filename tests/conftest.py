@@ -23,6 +23,15 @@ def isolated_config(tmp_path_factory, monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def close_model_clients():
+    """Close the LLM providers a test made, so their connections end with the test."""
+    from tests.fake_llm import close_made
+
+    yield
+    close_made()
+
+
 @pytest.fixture(scope="session")
 def bank() -> Bank:
     return load_bank()

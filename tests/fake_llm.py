@@ -44,8 +44,20 @@ def llm_profile(server: FakeServer, **overrides) -> Profile:
     return Profile(**values)
 
 
+# Providers made by `provider_for`, closed after each test (see conftest) so no kept-alive
+# connection is left for the garbage collector to report in a later test.
+MADE: list[LLMProvider] = []
+
+
 def provider_for(server: FakeServer, **overrides) -> LLMProvider:
-    return LLMProvider(llm_profile(server, **overrides))
+    provider = LLMProvider(llm_profile(server, **overrides))
+    MADE.append(provider)
+    return provider
+
+
+def close_made() -> None:
+    while MADE:
+        MADE.pop().close()
 
 
 def llm_settings(tmp_path: Path, profile: Profile) -> Settings:

@@ -34,6 +34,18 @@ class CriterionGrade(BaseModel):
     level: str = ""
 
 
+class WrongClaim(BaseModel):
+    """A known misconception the answer stated: the candidate's sentence, the claim and what is
+    right."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quote: str
+    claim: str
+    correction: str = ""
+    criterion: str | None = None
+
+
 class Assessment(BaseModel):
     """A graded answer: per-criterion scores, an overall 0-100, flags and what to ask next."""
 
@@ -51,6 +63,8 @@ class Assessment(BaseModel):
     # Why another brain graded than the one asked (the model failed): for the candidate to see,
     # apart from the feedback on the answer itself.
     note: str = ""
+    # Known misconceptions the answer stated, found by the answer screens whichever brain graded.
+    claims: list[WrongClaim] = Field(default_factory=list)
 
     def grade_json(self) -> dict:
         """The shape `interviewer grade` prints."""

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from agent.grading.assessment import Assessment, CriterionGrade, Flag
+from agent.grading.assessment import Assessment, CriterionGrade, Flag, WrongClaim
 from agent.grading.claims import Cue, claimed_misconceptions, compile_cues, negated, supports
 from agent.grading.feedback import feedback_text
 from agent.grading.rubrics import MAX_LEVEL, Criterion, Misconception, Question
@@ -352,6 +352,17 @@ class Screened:
     cap: float
     claims: list[tuple[Misconception, str]]
 
+    def wrong_claims(self) -> list[WrongClaim]:
+        return [
+            WrongClaim(
+                quote=text,
+                claim=" ".join(m.claim.split()),
+                correction=" ".join(m.correction.split()),
+                criterion=m.criterion,
+            )
+            for m, text in self.claims
+        ]
+
     @property
     def keyword_list(self) -> bool:
         return "keyword-list" in self.flags
@@ -474,6 +485,7 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
         criteria=grades,
         flags=flags,
         feedback=feedback_text(question, grades, score, flags, screened.claims),
+        claims=screened.wrong_claims(),
         followup_criterion=target.id if target else None,
         followup=target.probe if target else None,
     )

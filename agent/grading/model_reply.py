@@ -257,6 +257,7 @@ def to_assessment(
         criteria=grades,
         flags=flags,
         feedback=feedback or feedback_text(question, grades, score, flags, screened.claims),
+        claims=screened.wrong_claims(),
         followup_criterion=target,
         followup=text,
         brain=brain,

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.grading.assessment import CriterionGrade, Flag
+from agent.grading.assessment import CriterionGrade, Flag, WrongClaim
 from agent.grading.rubrics import TRACK_TITLES
 
 SCHEMA_VERSION = 1
@@ -67,6 +67,7 @@ class Grade(_Model):
     followup_criterion: str | None = None
     followup: str | None = None
     note: str = ""  # why the offline engine graded it instead of the model, if it did
+    claims: list[WrongClaim] = Field(default_factory=list)  # known misconceptions it stated
 
 
 class Transcript(_Model):
