@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from agent.grading.rubrics import Question
+from agent.grading.rubrics import Misconception, Question
 from agent.grading.text import Sentence, find_loose, stems
 
 _NEGATORS = frozenset(
@@ -132,6 +132,7 @@ def _contrast_between(ws: tuple[str, ...], i: int, j: int) -> bool:
     return any(w in _CONTRAST for w in ws[i + 1 : j])
 
 
+@lru_cache(maxsize=8192)  # asked for each cue a sentence holds
 def hedged(sentence: Sentence) -> bool:
     """The speaker withdraws the sentence ("not sure", "I guess", "or something like that")."""
     return bool(_HEDGE.search(sentence.text))
@@ -207,6 +208,7 @@ def _states(sentence: Sentence, parts: tuple[Cue, ...]) -> bool:
     return False
 
 
+@lru_cache(maxsize=8192)
 def rejects(sentence: Sentence) -> bool:
     """The sentence reports or rejects a claim ("a common myth is ...") rather than making it."""
     return bool(_REJECTING.search(sentence.text))
@@ -215,37 +217,57 @@ def rejects(sentence: Sentence) -> bool:
 # Per question: each claim cue under one of the stems it needs, so a sentence is only tried
 # against cues whose key stem it contains.
 _ClaimIndex = dict[str, list[tuple[int, _ClaimCue]]]
-_CLAIMS: dict[int, tuple[Question, _ClaimIndex]] = {}
+_PARTS: dict[tuple[int, ...], tuple[list[Misconception], _ClaimIndex]] = {}
+_QUESTIONS: dict[int, tuple[Question, list[tuple[int, _ClaimIndex]]]] = {}
 
 
-def _claim_index(question: Question) -> _ClaimIndex:
-    """The question's claim cues, compiled and indexed once per question object."""
-    cached = _CLAIMS.get(id(question))
-    if cached is not None and cached[0] is question:
+def _index_of(claims: list[Misconception]) -> _ClaimIndex:
+    """Claim cues compiled and indexed once per run of claim objects: a question's own, and the
+    field-wide ones its track shares with every other question of the track."""
+    key = tuple(map(id, claims))
+    cached = _PARTS.get(key)
+    if cached is not None:
         return cached[1]
     index: _ClaimIndex = {}
-    for number, wrong in enumerate(question.misconceptions):
+    for number, wrong in enumerate(claims):
         for cue in _compile_claim_cues(tuple(wrong.cues)):
-            key = max(cue.needs, key=len)  # a long stem is a rare one
-            index.setdefault(key, []).append((number, cue))
-    if len(_CLAIMS) >= 1024:  # resume questions are built per interview: keep this bounded
-        _CLAIMS.clear()
-    _CLAIMS[id(question)] = (question, index)
+            stem_key = max(cue.needs, key=len)  # a long stem is a rare one
+            index.setdefault(stem_key, []).append((number, cue))
+    if len(_PARTS) >= 1024:  # resume questions are built per interview: keep this bounded
+        _PARTS.clear()
+    _PARTS[key] = (claims, index)  # the claims kept alive, so their ids stay theirs
     return index
+
+
+def _claim_index(question: Question) -> list[tuple[int, _ClaimIndex]]:
+    """The question's claim indexes, each with the position of its first claim."""
+    cached = _QUESTIONS.get(id(question))
+    if cached is not None and cached[0] is question:
+        return cached[1]
+    claims = question.misconceptions
+    own = next((i for i, m in enumerate(claims) if m.criterion is None), len(claims))
+    parts = [(0, _index_of(claims[:own]))]
+    if own < len(claims):
+        parts.append((own, _index_of(claims[own:])))
+    if len(_QUESTIONS) >= 1024:
+        _QUESTIONS.clear()
+    _QUESTIONS[id(question)] = (question, parts)
+    return parts
 
 
 def claimed_misconceptions(question: Question, sents: list[Sentence]) -> dict[int, str]:
     """Index of each known wrong claim the answer states -> the first sentence stating it."""
     found: dict[int, str] = {}
-    index = _claim_index(question)
+    parts = _claim_index(question)
     for sentence in sents:
         if rejects(sentence):
             continue
         have = sentence.stem_set
-        for stem in have & index.keys():
-            for number, cue in index[stem]:
-                if number in found or not cue.needs <= have:
-                    continue
-                if _states(sentence, cue.parts):
-                    found[number] = sentence.text
+        for offset, index in parts:
+            for stem in have & index.keys():
+                for number, cue in index[stem]:
+                    if offset + number in found or not cue.needs <= have:
+                        continue
+                    if _states(sentence, cue.parts):
+                        found[offset + number] = sentence.text
     return found

@@ -55,6 +55,7 @@ class _Hit:
     explains: bool
 
 
+@lru_cache(maxsize=8192)  # asked for each concept a sentence names
 def _explains(sentence: Sentence) -> bool:
     """A long enough sentence that gives a reason, an example, a number or a contrast."""
     if len(sentence.words) < _MIN_EXPLAIN_WORDS:

@@ -234,12 +234,18 @@ class Bank:
         self, questions: list[Question], field: list[FieldMisconception] | None = None
     ) -> None:
         self.field = list(field or [])
+        # One shared list per track, so every question of a track holds the same claim objects
+        # (the engine indexes their cues once per track, not once per question).
+        self._field_by_track = {
+            track: [m.as_misconception() for m in self.field if track in m.tracks]
+            for track in TRACKS
+        }
         questions = [self._with_field(q) for q in questions]
         self._questions = {q.id: q for q in questions}
         self.questions = questions
 
     def _with_field(self, question: Question) -> Question:
-        claims = [m.as_misconception() for m in self.field if question.track in m.tracks]
+        claims = self._field_by_track[question.track]
         known = {m.claim for m in question.misconceptions}
         extra = [m for m in claims if m.claim not in known]
         if not extra:
