@@ -38,7 +38,8 @@ FLAG_NOTES = {
     "the right terms next to a wrong claim). A regrade with a model judges the meaning: "
     "interviewer regrade ID --profile NAME.",
     "rambling": "The answer was long and unfocused.",
-    "skipped": "This question was skipped.",
+    "skipped": "This question was skipped; it counts as 0 in the overall.",
+    "hinted": "A hint was used, so this question counts at most 80 (two or more hints: 60).",
     "offline-fallback": "The model's grade could not be used, so the offline rubric engine "
     "graded this answer.",
 }

@@ -17,6 +17,7 @@ Flag = Literal[
     "uncertain",
     "rambling",
     "skipped",
+    "hinted",
     "offline-fallback",
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ from agent.interview.next_step import (
     spoken_part,
 )
 from agent.interview.planner import select_questions
-from agent.interview.report import build_report, report_summary
+from agent.interview.report import build_report, hint_cap, report_summary
 from agent.interview.state import Current, InterviewState, Message
+from agent.interview.verdict import whole
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,7 @@ def record_grade(state: InterviewState, deps: Deps) -> dict:
         assessment = unanswered(question).model_dump()
     elif command == "skip" and "skipped" not in assessment["flags"]:
         assessment = {**assessment, "flags": [*assessment["flags"], "skipped"]}
+    assessment = _with_hint_cap(assessment, current["hints"])
     grade = {
         **assessment,
         "track": question.track,
@@ -299,6 +302,21 @@ def record_grade(state: InterviewState, deps: Deps) -> dict:
         _emit(text)
         update["messages"] = [_say("feedback", text, question.id, since)]
     return update
+
+
+def _with_hint_cap(assessment: dict, hints: int) -> dict:
+    """A question answered with hints scores at most `hint_cap(hints)`; the feedback says so."""
+    cap = hint_cap(hints)
+    if assessment["score"] <= cap:
+        return assessment
+    feedback = re.sub(r"^Score \d+/100\.\s*", "", assessment["feedback"])
+    return {
+        **assessment,
+        "score": cap,
+        "flags": [*assessment["flags"], "hinted"],
+        "feedback": f"Score {whole(cap)}/100 (at most {whole(cap)} with {hints} hint(s)). "
+        + feedback,
+    }
 
 
 def finish_interview(state: InterviewState, deps: Deps) -> dict:

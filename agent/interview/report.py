@@ -5,6 +5,7 @@ from __future__ import annotations
 from statistics import mean
 
 from agent.grading.rubrics import MISSED_AT_OR_BELOW, TRACK_TITLES
+from agent.interview.verdict import build_verdict, whole
 
 # The lowest 0-100 score of each band, best first; below the last one: "no credit".
 BANDS = ((80, "excellent"), (60, "good"), (35, "partial"), (15, "weak"))
@@ -26,6 +27,15 @@ def band_level(score: float) -> int:
     return 0
 
 
+# A hint helps: the question it helped with scores at most this much (one hint, two or more).
+HINT_CAPS = (100.0, 80.0, 60.0)
+
+
+def hint_cap(hints: int) -> float:
+    """The most a question answered after `hints` hints can score."""
+    return HINT_CAPS[min(hints, len(HINT_CAPS) - 1)]
+
+
 def build_report(grades: list[dict], settings: dict) -> dict:
     """Summarise graded questions; study topics come from the criteria scored lowest."""
     per_track: dict[str, list[float]] = {}
@@ -44,10 +54,12 @@ def build_report(grades: list[dict], settings: dict) -> dict:
                         "missing": criterion["missing"],
                     }
                 )
+    skipped = sum(1 for g in grades if "skipped" in g["flags"])
     return {
         "overall": overall,
         "band": band(overall),
-        "questions_answered": len(grades),
+        "questions_answered": len(grades) - skipped,
+        "questions_skipped": skipped,  # counted as 0 in the overall
         "per_track": {t: round(mean(s), 1) for t, s in per_track.items()},
         "questions": [
             {
@@ -56,9 +68,11 @@ def build_report(grades: list[dict], settings: dict) -> dict:
                 "score": g["score"],
                 "band": band(g["score"]),
                 "flags": g["flags"],
+                "hints": g.get("hints", 0),
             }
             for g in grades
         ],
+        "verdict": build_verdict(overall, grades, settings) if grades else None,
         "study_next": study[:12],
         "settings": {k: settings[k] for k in ("role", "company_type", "tracks") if k in settings},
     }
@@ -66,14 +80,26 @@ def build_report(grades: list[dict], settings: dict) -> dict:
 
 def report_summary(report: dict) -> str:
     """The interviewer's closing words."""
-    if not report["questions_answered"]:
+    if not report["questions_answered"] and not report.get("questions_skipped"):
         return "The interview ended before any question was answered, so there is no score."
+    skipped = report.get("questions_skipped", 0)
+    counted = f"{report['questions_answered']} answered"
+    if skipped:
+        counted += f", {skipped} skipped and counted as 0"
     lines = [
-        f"That's the end of the interview. Overall: {report['overall']:.0f}/100 "
-        f"({report['band']}) over {report['questions_answered']} question(s)."
+        f"That's the end of the interview. Overall: {whole(report['overall'])}/100 "
+        f"({report['band']}) over {counted}."
     ]
     for track, score in report["per_track"].items():
-        lines.append(f"- {TRACK_TITLES.get(track, track)}: {score:.0f}/100")
+        lines.append(f"- {TRACK_TITLES.get(track, track)}: {whole(score)}/100")
+    verdict = report.get("verdict")
+    if verdict:
+        lines.append(f"Verdict for {verdict['for']}: {verdict['verdict'].upper()}.")
+        for reason in verdict["reasons"]:
+            quote = f' ("{reason["evidence"]}")' if reason["evidence"] else ""
+            lines.append(f"  - {reason['text']}{quote}")
+        lines.append(f"  To change it: {verdict['to_change']}")
+        lines.append(f"  {verdict['caveat']}")
     uncertain = [q for q in report["questions"] if "uncertain" in q["flags"]]
     if uncertain:
         lines.append(
@@ -81,6 +107,11 @@ def report_summary(report: dict) -> str:
             "`interviewer regrade ID --profile NAME` grades them again with a model."
         )
     if report["study_next"]:
-        topics = {f"{s['question_id']} / {s['criterion']}" for s in report["study_next"][:5]}
-        lines.append("Study next: " + ", ".join(sorted(topics)))
+        topics = []
+        for item in report["study_next"]:
+            topic = f"{'; '.join(item['missing'][:2])} ({TRACK_TITLES.get(item['track'], '')})"
+            if item["missing"] and topic not in topics:
+                topics.append(topic)
+        if topics:
+            lines.append("Study next: " + ", ".join(topics[:4]))
     return "\n".join(lines)
