@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from langgraph.types import Command, StateSnapshot
+from langgraph.types import Command
 
 from agent.config import Settings
 from agent.grading.providers import Provider, close_provider, make_provider
@@ -36,11 +36,14 @@ from agent.interview.graph import build_graph
 from agent.interview.nodes import Listeners
 from agent.interview.state import InterviewOptions, InterviewState, Message
 from agent.storage.checkpoints import (
+    Standing,
     latest_checkpoints,
     open_checkpoints,
     prune,
+    standing,
     storage_error,
     sync_checkpoints,
+    thread_config,
 )
 from agent.storage.locks import InterviewBusy, Locks
 from agent.storage.records import Records, transcript_from
@@ -49,9 +52,6 @@ from agent.storage.transcripts import Transcript, TranscriptError, TranscriptSto
 log = logging.getLogger(__name__)
 
 OnText = Callable[[str], None]
-# The pending write LangGraph keeps for a node waiting in interrupt() (its INTERRUPT constant,
-# not exported): when it is the only one, the interview is waiting for the candidate, cleanly.
-_INTERRUPT = "__interrupt__"
 
 # The ranges of an interview's numeric settings, for every front end to check against.
 QUESTIONS = (1, 20)
@@ -223,15 +223,6 @@ class Interviewer:
         except InterviewBusy as exc:
             raise InterviewError(str(exc)) from None
 
-    @staticmethod
-    def _config(interview_id: str) -> dict:
-        # LangGraph saves checkpoints on a thread pool it starts for every run, with as many
-        # threads as it finds work for. One is enough and is quickest: nodes run one at a time
-        # on the calling thread, each save waits only on those submitted before it, and a
-        # second thread would only contend with the first for the database lock (measured:
-        # about 0.5 ms less per turn with one).
-        return {"configurable": {"thread_id": interview_id}, "max_concurrency": 1}
-
     def start(
         self,
         options: InterviewOptions,
@@ -285,11 +276,11 @@ class Interviewer:
         self, interview_id: str, text: str, on_text: OnText | None, on_delta: OnText | None
     ) -> TurnResult:
         earlier = None
-        if not self._waiting(interview_id):  # the usual case needs no more than that one read
-            snapshot = self.graph.get_state(self._config(interview_id))
-            if not snapshot.values:
+        now = standing(self.graph, interview_id)
+        if not now.waiting:
+            if not now.values:
                 raise InterviewError(f"no interview with id {interview_id}")
-            if snapshot.values.get("status") == "finished":
+            if now.values.get("status") == "finished":
                 raise InterviewError(f"interview {interview_id} has finished")
             # Not waiting cleanly, yet neither missing nor finished: a turn was cut short.
             earlier = self._run(interview_id, None, on_text, on_delta)
@@ -312,13 +303,13 @@ class Interviewer:
     def _recover(
         self, interview_id: str, on_text: OnText | None, on_delta: OnText | None
     ) -> TurnResult:
-        snapshot = self.graph.get_state(self._config(interview_id))
-        if not snapshot.values:
+        now = standing(self.graph, interview_id)
+        if not now.values:
             raise InterviewError(f"no interview with id {interview_id}")
-        finished = self._finish_cut_short(interview_id, on_text, on_delta, snapshot)
+        finished = self._finish_cut_short(interview_id, on_text, on_delta, now)
         if finished is not None:
             return finished
-        values = snapshot.values  # nothing ran since it was read
+        values = now.values  # nothing ran since it was read
         path, error = self._persist(interview_id, values)
         return TurnResult(
             interview_id=interview_id,
@@ -333,31 +324,22 @@ class Interviewer:
         interview_id: str,
         on_text: OnText | None,
         on_delta: OnText | None,
-        snapshot: StateSnapshot,
+        now: Standing,
     ) -> TurnResult | None:
         """Run on to the next wait when the last run was cut short (a crash); the answer it was
         handling is already in the checkpoint. None when nothing was cut short.
 
         Cut short means the checkpoint holds anything but a plain wait for the candidate: a
         node still to run, writes of a step that never completed, or an answer handed over to
-        the waiting node that it did not finish taking (which the next resume would otherwise
-        take instead of the new answer). `snapshot` is the interview's state as last read."""
-        if not snapshot.values or snapshot.values.get("status") == "finished":
-            return None
-        if any(task.interrupts for task in snapshot.tasks) and self._waiting(interview_id):
+        the waiting node that it did not finish taking (see `standing`). `now` is where the
+        interview stood when last read."""
+        if not now.values or now.values.get("status") == "finished" or now.waiting:
             return None
         return self._run(interview_id, None, on_text, on_delta)
 
-    def _waiting(self, interview_id: str) -> bool:
-        """Whether the interview waits for the candidate, cleanly: its checkpoint's only pending
-        writes are those of a node waiting in interrupt() (one row read, no state rebuilt)."""
-        saved = self.checkpointer.get_tuple(self._config(interview_id))
-        writes = saved.pending_writes if saved else None
-        return bool(writes) and all(write[1] == _INTERRUPT for write in writes)
-
     def state(self, interview_id: str) -> InterviewState | None:
         with self._storage():
-            snapshot = self.graph.get_state(self._config(check_id(interview_id)))
+            snapshot = self.graph.get_state(thread_config(check_id(interview_id)))
         return snapshot.values or None
 
     def exists(self, interview_id: str) -> bool:
@@ -373,11 +355,7 @@ class Interviewer:
     def waiting_prompt(self, interview_id: str) -> str | None:
         """The question or follow-up the interview is waiting on, if any."""
         with self._storage():
-            snapshot = self.graph.get_state(self._config(interview_id))
-        for task in snapshot.tasks:
-            for intr in task.interrupts:
-                return intr.value.get("prompt")
-        return None
+            return standing(self.graph, interview_id).prompt
 
     def _run(
         self,
@@ -398,7 +376,7 @@ class Interviewer:
         Only state values are streamed from the graph: streaming custom events as well would
         make LangGraph run every node on a worker thread of a pool it starts for each run.
         """
-        config = self._config(interview_id)
+        config = thread_config(interview_id)
         listeners = Listeners(on_text=on_text, on_delta=on_delta)
         before: int | None = None  # messages before this run: the first values chunk is that state
         timings = Timings()

@@ -3,6 +3,9 @@
 One thread per interview. Only an interview's latest checkpoint is ever read (to resume, to
 repair its transcript, to regrade), so after every turn the older ones are pruned: the database
 holds about one state per interview, not one per graph step.
+
+Whether an interview waits for an answer is read here too, through LangGraph's public view of a
+checkpoint (`StateSnapshot`), never through its internal write channels.
 """
 
 from __future__ import annotations
@@ -10,9 +13,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.pregel import Pregel
+from langgraph.types import StateSnapshot
 
 from agent.interview.state import InterviewState
 
@@ -102,6 +110,58 @@ def sync_checkpoints(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def thread_config(thread_id: str) -> RunnableConfig:
+    """How a graph run or read addresses one interview's checkpoints."""
+    # LangGraph saves checkpoints on a thread pool it starts for every run, with as many threads
+    # as it finds work for. One is enough and is quickest: nodes run one at a time on the
+    # calling thread, each save waits only on those submitted before it, and a second thread
+    # would only contend with the first for the database lock.
+    return {"configurable": {"thread_id": thread_id}, "max_concurrency": 1}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an interview's graph stands as of its latest checkpoint."""
+
+    snapshot: StateSnapshot
+    waiting: bool  # it waits for the candidate's answer, and for nothing else (see `standing`)
+
+    @property
+    def values(self) -> InterviewState:
+        return self.snapshot.values  # type: ignore[return-value]
+
+    @property
+    def prompt(self) -> str | None:
+        """What the interview asked and waits on an answer to, if it waits."""
+        for pending in self.snapshot.interrupts:
+            if isinstance(pending.value, dict):
+                return pending.value.get("prompt")
+        return None
+
+
+def standing(graph: Pregel, thread_id: str) -> Standing:
+    """Where the interview `thread_id` stands: its state, and whether it waits for an answer.
+
+    It waits when every task of the checkpoint's step is paused in `interrupt()` (a task still
+    to run, finished or failed has no pending interrupt in LangGraph's live snapshot) and every
+    write saved for the step comes from one of those tasks. A write from anyone else is input
+    handed to the run that no task has taken yet: an answer, when the process died inside the
+    waiting node. Resuming would put the next answer in its place, so such an interview is
+    not waiting: running it on first takes the answer it was given."""
+    snapshot = graph.get_state(thread_config(thread_id))
+    return Standing(snapshot, _waits(graph.checkpointer, snapshot))
+
+
+def _waits(saver: object, snapshot: StateSnapshot) -> bool:
+    if not snapshot.interrupts or not isinstance(saver, BaseCheckpointSaver):
+        return False
+    paused = {task.id for task in snapshot.tasks if task.interrupts and task.error is None}
+    if len(paused) != len(snapshot.tasks):
+        return False
+    saved = saver.get_tuple(snapshot.config)
+    return saved is not None and all(w[0] in paused for w in saved.pending_writes or ())
 
 
 def latest_checkpoints(saver: SqliteSaver, thread_id: str | None = None) -> dict[str, str]:
