@@ -1,4 +1,4 @@
-"""The `interviewer` command line: run, list, show, grade, check rubrics, doctor, regrade, gc.
+"""The `interviewer` command line: run, list, show, grade, check rubrics, doctor, regrade, gc, ui.
 
 Everything printed goes through `agent.terminal`, so text from answers, models and files shows
 its control characters instead of handing them to the terminal.
@@ -483,6 +483,15 @@ def _megabytes(size: int) -> str:
     return f"{size / 1e6:.2f} MB"
 
 
+# --- ui ----------------------------------------------------------------------------------------
+
+
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.browser_app import serve  # Streamlit loads only when the app starts
+
+    return serve(args.streamlit_options, profile=args.profile)
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -596,6 +605,15 @@ def build_parser() -> argparse.ArgumentParser:
         "gc", help="prune stored interview states to what resuming and regrading need"
     )
     gc.set_defaults(func=cmd_gc)
+
+    ui = sub.add_parser(
+        "ui",
+        help="the browser app; Streamlit options pass through (e.g. --server.port 8502)",
+        description="Start the browser app. Streamlit `run` options (--server.port 8502, "
+        "--server.address 0.0.0.0, ...) pass through and override the app's own settings.",
+        parents=[profile_opt],
+    )
+    ui.set_defaults(func=cmd_ui)
     return parser
 
 
@@ -617,7 +635,11 @@ def _log_to_stderr() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     _log_to_stderr()
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, unknown = parser.parse_known_args(argv)
+        if unknown and args.command != "ui":  # only the app takes options it does not know
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.streamlit_options = unknown
         settings = load_settings().with_profile(args.profile)
         return args.func(args, settings)
     except (CliError, InterviewError, RubricError, TranscriptError, ValueError) as exc:

@@ -1,10 +1,11 @@
 """Settings, read once from `interviewer.toml` and the environment, and passed explicitly.
 
-The file is `interviewer.toml` at the project root, or the path in `INTERVIEWER_CONFIG`. Top-level
-keys: `profile` (the active one), `transcripts_dir`, `rubrics_dir`, `checkpoint_db`,
-`max_followups`; then `[profiles.NAME]` tables (see `interviewer.example.toml`). Environment wins
-over the file: `INTERVIEWER_PROFILE`, `INTERVIEWER_TRANSCRIPTS_DIR`, ..., and the ecosystem's
-`OPENAI_API_KEY` (sent to api.openai.com only) and `OPENAI_BASE_URL`.
+The file is `interviewer.toml` in `HOME_DIR` (the checkout, or the current folder once installed),
+or the path in `INTERVIEWER_CONFIG`. Top-level keys: `profile` (the active one), `transcripts_dir`,
+`rubrics_dir`, `checkpoint_db`, `max_followups`; then `[profiles.NAME]` tables (see
+`interviewer.example.toml`). Environment wins over the file: `INTERVIEWER_PROFILE`,
+`INTERVIEWER_TRANSCRIPTS_DIR`, ..., and the ecosystem's `OPENAI_API_KEY` (sent to api.openai.com
+only) and `OPENAI_BASE_URL`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from agent.profiles import OFFLINE, ConfigError, Profile, build_profile, builtin_profiles
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "interviewer.toml"
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+# A source checkout keeps rubrics/, ui/ and .streamlit/ at its top, beside agent/ (DESIGN.md's
+# shape); the wheel ships them inside agent/ as package data (pyproject.toml maps each one there).
+INSTALLED = (PACKAGE_DIR / "rubrics").is_dir()
+DATA_ROOT = PACKAGE_DIR if INSTALLED else PROJECT_ROOT
+RUBRICS_DIR = DATA_ROOT / "rubrics"
+UI_DIR = DATA_ROOT / "ui"
+STREAMLIT_CONFIG = DATA_ROOT / ("streamlit_config" if INSTALLED else ".streamlit") / "config.toml"
+# The user's own files (interviewer.toml, transcripts/) live in the checkout, or, installed, in the
+# folder the command starts in, the way Streamlit reads ./.streamlit and MLflow writes ./mlruns.
+HOME_DIR = Path.cwd() if INSTALLED else PROJECT_ROOT
+DEFAULT_CONFIG = HOME_DIR / "interviewer.toml"
 
 
 class Settings(BaseModel):
@@ -27,8 +39,8 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    transcripts_dir: Path = PROJECT_ROOT / "transcripts"
-    rubrics_dir: Path = PROJECT_ROOT / "rubrics"
+    transcripts_dir: Path = HOME_DIR / "transcripts"
+    rubrics_dir: Path = RUBRICS_DIR
     checkpoint_db: Path | None = None
     max_followups: int = Field(default=2, ge=0, le=5)
     profile: str = "offline"
@@ -107,7 +119,7 @@ def _read_config(env: Mapping[str, str]) -> tuple[dict, Path | None]:
 
 def _file_values(data: dict, path: Path | None, env: Mapping[str, str]) -> dict:
     values: dict = {}
-    base = path.parent if path else PROJECT_ROOT
+    base = path.parent if path else HOME_DIR
     for key in ("transcripts_dir", "rubrics_dir", "checkpoint_db"):
         if key in data:
             values[key] = base / Path(str(data[key])).expanduser()

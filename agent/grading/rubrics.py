@@ -10,6 +10,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from agent.config import RUBRICS_DIR
+
 Track = Literal[
     "ml-system-design",
     "mlops",
@@ -279,7 +281,8 @@ class Bank:
 
 
 def default_rubrics_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "rubrics"
+    """The shipped bank: rubrics/ in a checkout, package data once installed."""
+    return RUBRICS_DIR
 
 
 def _format_error(path: Path, data: object, error: ValidationError) -> str:
