@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterable
 
 from agent.grading.rubrics import DIFFICULTIES, TRACKS, Bank, Question
+from agent.interview.job import job_fit
 
 # What each company type leans on, as the study plan describes: startups on LLM APIs and shipping,
 # Big Tech on system design and infrastructure, enterprises on business applications.
@@ -60,12 +61,14 @@ def select_questions(
     seed: int = 0,
     exclude: Iterable[str] = (),
     first: Iterable[str] = (),
+    job: Iterable[str] = (),
 ) -> list[str]:
     """Question ids, no repeats, spread over tracks in the order the company type emphasises.
 
-    `first` ids (e.g. resume deep-dives) lead the plan; `exclude` ids (asked before) are used only
-    when nothing else fits.
+    `first` ids (e.g. CV deep-dives) lead the plan; `exclude` ids (asked before) are used only
+    when nothing else fits; questions on the `job` description's topics are preferred.
     """
+    job_topics = list(job)
     rng = random.Random(seed)
     excluded = set(exclude)
     order = _track_order(company_type, role, tracks)
@@ -76,6 +79,7 @@ def select_questions(
             (2 if company_type in q.company_types else 0)
             + _difficulty_fit(q, difficulty)
             + (0 if q.id not in excluded else -5)
+            + job_fit(q, job_topics)
             + rng.random() * 1.5
         )
 
