@@ -42,6 +42,7 @@ class _Model(BaseModel):
 
 
 class Turn(_Model):
+    id: str | None = None  # the message's id in the interview (none in older transcripts)
     role: Literal["interviewer", "candidate"]
     kind: str
     text: str
