@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The installed command's own way in, so `make run` and `interviewer ui` start the same app.
 run: $(STAMP)
-	$(VENV)/bin/streamlit run ui/app.py
+	$(VENV)/bin/interviewer ui
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -25,6 +26,7 @@ browser-deps:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	fi
 
+# Everything, the browser test and the package test (wheel installed in a fresh venv) included.
 test: $(STAMP) browser-deps lint
 	$(PY) -m pytest -q
 
