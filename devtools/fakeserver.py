@@ -16,9 +16,11 @@ nobody scripted.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import socket
+import string
 import threading
 import time
 import uuid
@@ -82,10 +84,28 @@ class Recorded:
         return (self.body or {}).get("response_format")
 
     @property
+    def contents(self) -> list[str]:
+        """Each message's content, in order."""
+        return [str(m.get("content", "")) for m in (self.body or {}).get("messages", [])]
+
+    @property
     def text(self) -> str:
         """All message contents, joined: what the model was shown."""
-        messages = (self.body or {}).get("messages", [])
-        return "\n".join(str(m.get("content", "")) for m in messages)
+        return "\n".join(self.contents)
+
+    @property
+    def schema(self) -> dict | None:
+        """The JSON schema the reply must match: attached to `response_format` (`json_schema`,
+        or `json_object` with a schema as llama.cpp takes it), else the first schema written
+        into a message, as a prompt asking for plain JSON carries it; None when there is none."""
+        fmt = self.response_format or {}
+        attached = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema")
+        if _is_schema(attached):
+            return attached
+        for content in self.contents:
+            if found := _schema_in(content):
+                return found
+        return None
 
 
 Responder = Callable[[Recorded], Reply]
@@ -439,31 +459,106 @@ def grade_reply(
     )
 
 
-_FENCED = re.compile(r"<<<ANSWER (\w+)>>>\n(.*)\n<<<END ANSWER \1>>>", re.DOTALL)
-_IDS = re.compile(r"criterion ids: ([a-z0-9, -]+)\)")
-_PROBED = re.compile(r"already probed with a follow-up: (.*)")
+def _is_schema(value: object) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("properties"), dict)
+
+
+def _schema_in(text: str) -> dict | None:
+    """The first JSON object in `text` that is a schema with properties."""
+    decoder, start = json.JSONDecoder(), text.find("{")
+    while start >= 0:
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            end = start + 1
+        else:
+            if _is_schema(value):
+                return value
+        start = text.find("{", end)
+    return None
+
+
+def criterion_ids(schema: dict) -> list[str]:
+    """The criterion ids a grading schema fixes, in the rubric's order; [] for other schemas."""
+    criteria = schema["properties"].get("criteria")
+    return list(criteria.get("properties", {})) if _is_schema(criteria) else []
+
+
+_SCALARS: dict[str, object] = {"string": "ok", "integer": 3, "number": 3, "boolean": False}
+
+
+def instance_of(schema: dict) -> object:
+    """A value matching `schema`, within the subset our schemas use."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "anyOf" in schema:
+        return instance_of(schema["anyOf"][0])
+    if schema.get("type") == "object":
+        return {k: instance_of(v) for k, v in schema.get("properties", {}).items()}
+    if schema.get("type") == "array":
+        return []
+    return _SCALARS.get(schema.get("type", "null"))
+
+
+@functools.cache
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts, named, pos = [], set(), 0
+    for found in string.Template.pattern.finditer(template):
+        parts.append(re.escape(template[pos : found.start()]))
+        name = found.group("named") or found.group("braced")
+        if name is None:  # "$$" or an invalid placeholder: literal text
+            parts.append(re.escape(found.group(0)[:1]))
+        elif name in named:
+            parts.append(f"(?P={name})")
+        else:
+            named.add(name)
+            parts.append(f"(?P<{name}>.*?)")
+        pos = found.end()
+    parts.append(re.escape(template[pos:]))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def template_values(template: str, text: str) -> dict[str, str] | None:
+    """The values `template` (a `string.Template`) was filled with to write `text`, or None when
+    `text` was not written from it. Reading a prompt through the template that wrote it, a fake
+    model follows any rewording of the prompt."""
+    found = _template_pattern(template).fullmatch(text)
+    return found.groupdict() if found else None
+
+
+def grading_prompt(request: Recorded) -> dict[str, str] | None:
+    """The values of the grading request's user prompt (`answer`, `probed`, ...), read through
+    `agent.grading.prompts.GRADER_USER` as it is when the request arrives."""
+    from agent.grading import prompts
+
+    for content in request.contents:
+        if (values := template_values(prompts.GRADER_USER, content)) is not None:
+            return values
+    return None
 
 
 def answer_of(request: Recorded) -> str:
     """The candidate's answer as fenced in a grading request."""
-    found = _FENCED.search(request.text)
-    return found.group(2) if found else ""
+    return (grading_prompt(request) or {}).get("answer", "")
 
 
 def echo_grader(score: int = 2, probe: bool = True) -> Responder:
-    """A responder that grades any answer plausibly: each criterion `score`, quoting the
-    answer's first words, and probing the first criterion not yet probed."""
+    """A responder that grades any answer plausibly: each criterion the request's schema names
+    `score`, quoting the answer's first words, and probing the first criterion not yet probed.
+    A request with another schema gets a value of that schema; one without, "ready"."""
 
     def respond(request: Recorded) -> Reply:
-        ids_found = _IDS.search(request.text)
-        if not ids_found:  # not a grading request: answer the doctor's checks
-            wants_json = '"count"' in request.text
-            return Reply(content='{"status": "ok", "count": 3}' if wants_json else "ready")
-        ids = [i.strip() for i in ids_found.group(1).split(",") if i.strip()]
-        probed_found = _PROBED.search(request.text)
-        probed = {p.strip() for p in (probed_found.group(1) if probed_found else "").split(",")}
-        words = answer_of(request).split()
-        quote = " ".join(words[:6])
+        schema = request.schema
+        if schema is None:
+            return Reply(content="ready")
+        ids = criterion_ids(schema)
+        if not ids:
+            return Reply(content=json.dumps(instance_of(schema)))
+        prompt = grading_prompt(request)
+        if prompt is None:
+            return Reply(status=500, error="fake grader: no message is a filled GRADER_USER")
+        probed = {p.strip() for p in prompt["probed"].split(",")}
+        quote = " ".join(prompt["answer"].split()[:6])
         todo = [i for i in ids if i not in probed] if probe else []
         content = grade_reply(
             {cid: (score, [quote]) for cid in ids},
