@@ -347,7 +347,7 @@ def _devtool(name: str):
     import importlib
 
     checkout = Path(__file__).resolve().parent.parent
-    if not (checkout / "devtools" / f"{name}.py").is_file():
+    if not (checkout / "devtools" / "__init__.py").is_file():
         raise CliError(f"`interviewer {name}` needs a source checkout: devtools/ is not installed")
     if str(checkout) not in sys.path:
         sys.path.insert(0, str(checkout))

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from devtools.bench import reap
 from devtools.fakeserver import free_port
 
 __all__ = ["free_port", "stop", "wait_for_http"]
@@ -33,4 +32,8 @@ def wait_for_http(url: str, proc: subprocess.Popen, log: Path, what: str, timeou
 def stop(proc: subprocess.Popen, timeout: float) -> None:
     """Ask a server to stop; kill it if it has not within `timeout` seconds."""
     proc.terminate()
-    reap(proc, timeout)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -7,6 +7,7 @@ structure and what must hold whatever the clock says.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -21,9 +22,14 @@ from openai import OpenAI
 from agent.config import Settings
 from agent.grading import prompts
 from agent.grading.llm import LLMProvider
+from agent.grading.model_reply import Speech
+from agent.grading.providers import OfflineProvider, Provider
 from agent.interview.interviewer import Interviewer, Timings, TurnResult
 from agent.profiles import STRUCTURED_MODES
 from devtools import bench
+from devtools.bench.candidates import Turn
+from devtools.bench.stats import percentile, summary
+from devtools.bench.timing import PHASES, TimedProvider, phases_of
 from devtools.fakeserver import FakeServer, echo_grader
 from tests.fake_llm import LATENCY_ANSWER, llm_profile
 
@@ -32,19 +38,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_percentiles_are_nearest_rank():
     values = [15, 20, 35, 40, 50]
-    assert [bench.percentile(values, p) for p in (5, 30, 40, 50, 100)] == [15, 20, 20, 35, 50]
+    assert [percentile(values, p) for p in (5, 30, 40, 50, 100)] == [15, 20, 20, 35, 50]
     hundred = list(range(100, 0, -1))  # order does not matter
-    assert (bench.percentile(hundred, 50), bench.percentile(hundred, 95)) == (50, 95)
-    assert bench.percentile(hundred, 99) == 99
-    assert bench.percentile([7.5], 99) == 7.5  # always an observed value
+    assert (percentile(hundred, 50), percentile(hundred, 95)) == (50, 95)
+    assert percentile(hundred, 99) == 99
+    assert percentile([7.5], 99) == 7.5  # always an observed value
     with pytest.raises(ValueError):
-        bench.percentile([], 50)
+        percentile([], 50)
     with pytest.raises(ValueError):
-        bench.percentile([1.0], 0)
+        percentile([1.0], 0)
 
 
 def test_summary_is_ordered_and_counts_the_sample():
-    stats = bench.summary([3.0, 1.0, 2.0, 10.0])
+    stats = summary([3.0, 1.0, 2.0, 10.0])
     assert stats["p50"] <= stats["p95"] <= stats["p99"] <= stats["max"] == 10.0
     assert stats["n"] == 4 and stats["mean"] == 4.0
 
@@ -80,33 +86,57 @@ def test_scripted_candidates_are_reproducible(tmp_path, bank):
     assert sum(done for _, _, done in first) == 4  # every interview ran to its end
 
 
-def test_timed_provider_passes_streaming_through_and_counts():
-    calls = []
+class RecordingProvider:
+    """A complete provider that records what it was asked and answers "graded"."""
 
-    class Streaming:
-        brain, model, streams = "llm", "m", True
+    brain, model, streams = "llm", "m", True
 
-        def assess(self, question, answer, asked_probes=(), on_delta=None):
-            calls.append(on_delta)
-            return "graded"
+    def __init__(self, error: Exception | None = None) -> None:
+        self.calls: list[tuple] = []
+        self.closed = False
+        self.error = error
 
-    timed = bench.TimedProvider(Streaming())
-    assert timed.streams is True
-    assert timed.assess("q", "a", (), on_delta=print) == "graded"
-    assert calls == [print]
+    def assess(self, question, answer, asked_probes=(), speech=None):
+        self.calls.append((question, answer, asked_probes, speech))
+        if self.error:
+            raise self.error
+        return "graded"
+
+    def describe(self) -> str:
+        return "a recording brain"
+
+    def close(self) -> None:
+        self.closed = True
+
+
+SILENT = Speech(lambda fields: None, lambda text: None)
+
+
+def test_timed_provider_passes_everything_through_and_counts():
+    inner = RecordingProvider()
+    timed = TimedProvider(inner)
+    assert (timed.brain, timed.model, timed.streams) == ("llm", "m", True)
+    assert timed.assess("q", "a", ("depth",), SILENT) == "graded"
+    assert inner.calls == [("q", "a", ("depth",), SILENT)]
+    assert timed.describe() == "a recording brain"
+    timed.close()
+    assert inner.closed
     elapsed, n = timed.take()
     assert n == 1 and elapsed >= 0 and timed.take() == (0.0, 0)
 
 
+def test_timed_provider_has_the_providers_signature():
+    assert inspect.signature(TimedProvider.assess) == inspect.signature(Provider.assess)
+    for member in ("describe", "close"):
+        assert inspect.signature(getattr(TimedProvider, member)) == inspect.signature(
+            getattr(Provider, member)
+        )
+    offline = TimedProvider(OfflineProvider())
+    assert (offline.brain, offline.model, offline.streams) == ("offline", "rubric-engine", False)
+
+
 def test_timed_provider_counts_a_call_that_raises():
-    class Failing:
-        brain, model = "llm", "m"
-
-        def assess(self, question, answer, asked_probes=()):
-            raise TimeoutError("no reply")
-
-    timed = bench.TimedProvider(Failing())
-    assert timed.streams is False
+    timed = TimedProvider(RecordingProvider(error=TimeoutError("no reply")))
     with pytest.raises(TimeoutError):
         timed.assess("q", "a")
     assert timed.take()[1] == 1
@@ -172,8 +202,8 @@ def test_fake_grader_fills_any_other_schema_and_says_ready_without_one():
 
 def test_a_turns_phases_add_up_to_its_wall_time():
     result = TurnResult("i", [], False, None, timings=Timings(graph_ms=7.0, persist_ms=2.0))
-    phases = bench.phases_of(bench.Turn(0, "an answer", result, ms=10.0), provider_ms=5.0)
-    assert set(phases) == set(bench.PHASES)
+    phases = phases_of(Turn(0, "an answer", result, ms=10.0), provider_ms=5.0)
+    assert set(phases) == set(PHASES)
     assert phases == {"turn": 10.0, "provider": 5.0, "graph": 2.0, "persist": 2.0, "lookup": 1.0}
     assert phases["turn"] == sum(v for k, v in phases.items() if k != "turn")
 
@@ -239,9 +269,9 @@ def test_bench_table_names_each_figure_and_target():
         "percentile_method": "nearest-rank",
         "machine": {"cpus": 2, "load_average_1m_at_start": 0.1, "load_average_1m_at_end": 0.2},
         "offline": {
-            "turn_ms": bench.summary([1.0, 2.0]),
-            "start_ms": bench.summary([1.0]),
-            "phases_ms": {"graph": bench.summary([1.0])},
+            "turn_ms": summary([1.0, 2.0]),
+            "start_ms": summary([1.0]),
+            "phases_ms": {"graph": summary([1.0])},
         },
         "llm": {"error": "not available: no server"},
     }
