@@ -1,4 +1,19 @@
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from agent.cli import main
 from agent.grading.engine import assess
+from agent.grading.rubrics import (
+    DEEP_DIVE_FILE,
+    Bank,
+    RubricError,
+    default_rubrics_dir,
+    load_bank,
+    load_file,
+)
 from agent.interview.cv import clean_bullets, deep_dives, quantified
 from agent.interview.interviewer import Interviewer, interview_options
 
@@ -24,8 +39,8 @@ def test_a_line_opening_with_a_number_keeps_it_and_numbered_bullets_lose_theirs(
     assert clean_bullets([claim, "2) " + claim, "12. " + claim]) == [claim] * 3
 
 
-def test_deep_dive_probes_measurement_approach_tradeoffs_ownership():
-    [q] = deep_dives([LATENCY])
+def test_deep_dive_probes_measurement_approach_tradeoffs_ownership(bank):
+    [q] = deep_dives([LATENCY], bank.deep_dive)
     assert q.track == "projects" and q.source == "resume"
     assert LATENCY in q.question
     assert [c.id for c in q.criteria] == ["measurement", "approach", "trade-offs", "ownership"]
@@ -33,8 +48,8 @@ def test_deep_dive_probes_measurement_approach_tradeoffs_ownership():
     assert {"p95", "baseline", "quantization"} <= cues
 
 
-def test_deep_dive_rewards_a_measured_owned_answer():
-    [q] = deep_dives([LATENCY])
+def test_deep_dive_rewards_a_measured_owned_answer(bank):
+    [q] = deep_dives([LATENCY], bank.deep_dive)
     vague = assess(q, "We made it faster with batching and it was great.")
     strong = assess(
         q,
@@ -66,3 +81,80 @@ def test_own_questions_lead_and_resume_deep_dives_follow(settings, bank):
         plan = iv.state(start.interview_id)["plan"]
     assert plan[0] == practise.id
     assert plan[1].startswith("resume-")
+
+
+PLAIN = "Worked on recommendation models with the data team"
+
+
+def rubrics_with_template(folder: Path, old: str = "", new: str = "") -> Path:
+    """A rubrics folder holding the seed questions and the deep-dive template, `old` replaced
+    by `new` in the template."""
+    shutil.copy(default_rubrics_dir() / "seed.yaml", folder / "seed.yaml")
+    text = (default_rubrics_dir() / DEEP_DIVE_FILE).read_text(encoding="utf-8")
+    assert old in text
+    (folder / DEEP_DIVE_FILE).write_text(text.replace(old, new), encoding="utf-8")
+    return folder
+
+
+def test_the_deep_dive_is_the_template_in_rubrics_with_the_line_filled_in(tmp_path):
+    folder = rubrics_with_template(tmp_path, "Start with the baseline", "Begin with the numbers")
+    bank = load_bank(folder)
+    assert len(bank) == len(load_file(folder / "seed.yaml"))  # the template is no question
+    measured, plain = deep_dives([PLAIN, LATENCY], bank.deep_dive)
+    assert measured.hint.startswith("Begin with the numbers") and plain.hint == measured.hint
+    assert measured.question == (
+        f"Your resume says: \u201c{LATENCY}\u201d. Walk me through it: what was the problem, how "
+        "did you measure the result, what did you do yourself, and what trade-offs did you make?"
+    )
+    assert PLAIN in plain.question and "how did you measure" not in plain.question
+    assert measured.criterion("measurement").weight == 3
+    assert plain.criterion("measurement").weight == 2
+    techniques, _ = (c.cues for c in measured.criterion("approach").concepts)
+    assert techniques == ["batch", "quantization"]
+    assert plain.criterion("approach").concepts[0].cues == ["approach", "architecture", "pipeline"]
+    assert "p95" in measured.criterion("measurement").concepts[0].cues
+    assert "p95" not in plain.criterion("measurement").concepts[0].cues
+
+
+def test_a_dollar_claim_is_filled_in_as_written(bank):
+    [q] = deep_dives(["Saved $2M a year by moving batch scoring to spot GPUs"], bank.deep_dive)
+    assert "\u201cSaved $2M a year by moving batch scoring to spot GPUs\u201d" in q.question
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("      description: Explains what was built", "      descripton: Explains", "question"),
+        ("measured_weights:\n  measurement: 3", "measured_weights:\n  measurment: 3", "measured"),
+        ("the problem, how did you", "the $problem, how did you", "measured_question"),
+        ("techniques: the techniques used", "techniques: the technique used", "techniques"),
+        ("  concept: how it was measured\n  cues: [p50", "  concept: how\n  cues: [p50", "speed"),
+    ],
+)
+def test_a_typo_in_the_deep_dive_template_fails_at_load_naming_file_and_field(
+    tmp_path, old, new, field
+):
+    folder = rubrics_with_template(tmp_path, old, new)
+    with pytest.raises(RubricError, match=rf"^{re.escape(DEEP_DIVE_FILE)}: field {field}"):
+        load_bank(folder)
+
+
+def test_rubrics_check_validates_the_deep_dive_template(tmp_path, monkeypatch, capsys):
+    good = rubrics_with_template(tmp_path)
+    monkeypatch.setenv("INTERVIEWER_RUBRICS_DIR", str(good))
+    assert main(["rubrics", "check"]) == 0
+    (good / DEEP_DIVE_FILE).write_text(
+        (good / DEEP_DIVE_FILE).read_text(encoding="utf-8").replace("weight: 3", "weight: 30"),
+        encoding="utf-8",
+    )
+    assert main(["rubrics", "check"]) == 2
+    err = capsys.readouterr().err
+    assert "deep-dive.yaml: field question.criteria.1.weight" in err
+
+
+def test_a_bank_without_the_template_refuses_resume_lines_clearly(settings, bank):
+    only = Bank([bank.get("seed-inference-latency")])
+    with Interviewer(settings, bank=only) as iv:
+        with pytest.raises(ValueError, match="no deep-dive.yaml, so resume lines cannot be"):
+            iv.start(interview_options(questions=1, resume=[LATENCY]))
+        assert iv.start(interview_options(questions=1)).messages

@@ -71,7 +71,8 @@ def _questions_for(transcript: Transcript, bank: Bank) -> dict[str, Question]:
     }
     resume = transcript.settings.get("resume") or []
     if resume and len(found) < len(transcript.grades):
-        found.update({q.id: q for q in deep_dives(list(resume)) if q.id not in found})
+        rebuilt = deep_dives(list(resume), bank.deep_dive)
+        found.update({q.id: q for q in rebuilt if q.id not in found})
     return found
 
 

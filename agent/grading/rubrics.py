@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Literal
+from string import Template
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from agent.config import RUBRICS_DIR
 
@@ -228,25 +237,109 @@ class RubricFile(_Strict):
     questions: list[Question] = Field(min_length=1)
 
 
+DEEP_DIVE_FILE = "deep-dive.yaml"
+CLAIM = "claim"  # the placeholder, `$claim`, that stands for the resume line in the template
+
+
+class ConceptCues(_Strict):
+    """Cues the deep-dive template adds to one of its question's concepts."""
+
+    concept: str = Field(min_length=1)
+    cues: list[str] = Field(min_length=1)
+
+    _cues = field_validator("cues", mode="before")(Concept._numbers_are_cues_too.__func__)
+    _valid = field_validator("cues")(Concept._cues_not_blank.__func__)
+
+
+class DeepDiveTemplate(_Strict):
+    """`rubrics/deep-dive.yaml`: the question asked about one resume line. `question` is a
+    question like the bank's, with `$claim` in its text where the line goes; the other fields
+    say how the line changes it (the file explains each)."""
+
+    question: Question
+    measured_question: str = Field(min_length=10)
+    measured_weights: dict[str, Annotated[float, Field(gt=0, le=10)]] = Field(default_factory=dict)
+    speed_cues: ConceptCues
+    quality_cues: ConceptCues
+    techniques: str = Field(min_length=1)
+
+    @field_validator("question")
+    @classmethod
+    def _question_places_the_claim(cls, question: Question) -> Question:
+        _check_placeholders(question.question)
+        return question
+
+    @field_validator("measured_question")
+    @classmethod
+    def _measured_places_the_claim(cls, text: str) -> str:
+        return _check_placeholders(text)
+
+    @field_validator("measured_weights")
+    @classmethod
+    def _weights_name_criteria(cls, weights: dict, info: ValidationInfo) -> dict:
+        question = info.data.get("question")
+        unknown = [c for c in weights if question and c not in {k.id for k in question.criteria}]
+        if unknown:
+            raise ValueError(f"unknown criterion: {', '.join(unknown)}")
+        return weights
+
+    @field_validator("speed_cues", "quality_cues")
+    @classmethod
+    def _cues_name_a_concept(cls, cues: ConceptCues, info: ValidationInfo) -> ConceptCues:
+        _check_concept(info.data.get("question"), cues.concept)
+        return cues
+
+    @field_validator("techniques")
+    @classmethod
+    def _techniques_name_a_concept(cls, name: str, info: ValidationInfo) -> str:
+        _check_concept(info.data.get("question"), name)
+        return name
+
+
+def _check_placeholders(text: str) -> str:
+    template = Template(text)
+    names = set(template.get_identifiers()) if template.is_valid() else None
+    if names != {CLAIM}:
+        raise ValueError(
+            f"the text must hold ${CLAIM} and no other placeholder (write $$ for a dollar sign)"
+        )
+    return text
+
+
+def _check_concept(question: Question | None, name: str) -> None:
+    if question is None:
+        return  # the question itself is invalid, and named as such
+    found = [c for k in question.criteria for c in k.concepts if c.name == name]
+    if len(found) != 1:
+        what = "no concept" if not found else "more than one concept"
+        raise ValueError(f"the question has {what} named {name!r}")
+
+
 class Bank:
     """All questions, by id, in file order, each with the field-wide wrong claims of its track
     after its own."""
 
     def __init__(
-        self, questions: list[Question], field: list[FieldMisconception] | None = None
+        self,
+        questions: list[Question],
+        field: list[FieldMisconception] | None = None,
+        deep_dive: DeepDiveTemplate | None = None,
     ) -> None:
         self.field = list(field or [])
+        self.deep_dive = deep_dive
+        self._written = {q.id: q for q in questions}
         # One shared list per track, so every question of a track holds the same claim objects
         # (the engine indexes their cues once per track, not once per question).
         self._field_by_track = {
             track: [m.as_misconception() for m in self.field if track in m.tracks]
             for track in TRACKS
         }
-        questions = [self._with_field(q) for q in questions]
+        questions = [self.with_field(q) for q in questions]
         self._questions = {q.id: q for q in questions}
         self.questions = questions
 
-    def _with_field(self, question: Question) -> Question:
+    def with_field(self, question: Question) -> Question:
+        """`question` with the field-wide wrong claims of its track after its own."""
         claims = self._field_by_track[question.track]
         known = {m.claim for m in question.misconceptions}
         extra = [m for m in claims if m.claim not in known]
@@ -266,11 +359,16 @@ class Bank:
         except KeyError:
             raise KeyError(f"unknown question id: {question_id}") from None
 
+    def as_written(self, question_id: str) -> Question:
+        """The question as its file has it, without the field-wide claims: what an interview
+        stores of it."""
+        self.get(question_id)  # the same error for an unknown id
+        return self._written[question_id]
+
     def with_extra(self, extra: list[Question]) -> Bank:
         """A bank that also holds `extra` (e.g. resume deep-dive questions)."""
-        return Bank(
-            [*self.questions, *[q for q in extra if q.id not in self._questions]], self.field
-        )
+        added = [q for q in extra if q.id not in self._questions]
+        return Bank([*self._written.values(), *added], self.field, self.deep_dive)
 
     def coverage(self) -> dict[str, dict[str, int]]:
         """Question counts per track and difficulty."""
@@ -306,12 +404,7 @@ def _format_error(path: Path, data: object, error: ValidationError) -> str:
 
 def load_file(path: Path) -> list[Question]:
     """Load and validate one rubric file."""
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RubricError(f"{path.name}: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise RubricError(f"{path.name}: not valid YAML: {exc}") from None
+    data = _read_yaml(path, path.name)
     try:
         return RubricFile.model_validate(data).questions
     except ValidationError as exc:
@@ -321,7 +414,7 @@ def load_file(path: Path) -> list[Question]:
 def load_bank(directory: Path | None = None) -> Bank:
     """Load every `*.yaml` file in `directory`; duplicate ids across files are an error."""
     directory = directory or default_rubrics_dir()
-    paths = sorted(directory.glob("*.yaml"))
+    paths = sorted(p for p in directory.glob("*.yaml") if p.name != DEEP_DIVE_FILE)
     if not paths:
         raise RubricError(f"no rubric files (*.yaml) in {directory}")
     questions: list[Question] = []
@@ -334,19 +427,34 @@ def load_bank(directory: Path | None = None) -> Bank:
                 )
             seen[q.id] = path.name
             questions.append(q)
-    return Bank(questions, load_field(directory / "field"))
+    deep_dive = directory / DEEP_DIVE_FILE
+    template = load_deep_dive(deep_dive) if deep_dive.exists() else None
+    return Bank(questions, load_field(directory / "field"), template)
+
+
+def load_deep_dive(path: Path) -> DeepDiveTemplate:
+    """Load and validate the resume deep-dive template."""
+    data = _read_yaml(path, path.name)
+    try:
+        return DeepDiveTemplate.model_validate(data)
+    except ValidationError as exc:
+        raise RubricError(_format_error(path, data, exc)) from None
+
+
+def _read_yaml(path: Path, name: str) -> object:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RubricError(f"{name}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise RubricError(f"{name}: not valid YAML: {exc}") from None
 
 
 def load_field(directory: Path) -> list[FieldMisconception]:
     """The field-wide wrong claims in `directory/*.yaml` (none when the folder is absent)."""
     out: list[FieldMisconception] = []
     for path in sorted(directory.glob("*.yaml")):
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RubricError(f"field/{path.name}: cannot read: {exc}") from None
-        except yaml.YAMLError as exc:
-            raise RubricError(f"field/{path.name}: not valid YAML: {exc}") from None
+        data = _read_yaml(path, f"field/{path.name}")
         try:
             out.extend(FieldFile.model_validate(data).misconceptions)
         except ValidationError as exc:

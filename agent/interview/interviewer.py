@@ -240,7 +240,10 @@ class Interviewer:
         `on_text` gets each complete interviewer message as it is produced; `on_delta` gets the
         pieces of a message a model is still writing (see `_run`)."""
         interview_id = new_interview_id() if interview_id is None else check_id(interview_id)
-        custom_questions = [*(custom_questions or []), *deep_dives(options["resume"])]
+        custom_questions = [
+            *(custom_questions or []),
+            *deep_dives(options["resume"], self.bank.deep_dive),
+        ]
         initial: InterviewState = {
             "interview_id": interview_id,
             "settings": options,
