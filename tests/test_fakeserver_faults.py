@@ -14,6 +14,7 @@ import pytest
 
 from agent.grading.model_reply import Speech
 from agent.interview.interviewer import Interviewer, interview_options
+from agent.interview.nodes import Said
 from agent.storage.transcripts import TranscriptStore
 from devtools.fakeserver import FakeServer, Reply, echo_grader
 from tests.fake_llm import (
@@ -177,8 +178,8 @@ def test_every_fault_leaves_a_complete_transcript(
     tmp_path, bank, kind, falls_back, streamed, monkeypatch
 ):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-must-not-leak-0123456789")
-    deltas: list[str] = []
-    listen = {"on_delta": deltas.append} if streamed else {}
+    heard: list[Said] = []
+    listen = {"on_said": heard.append} if streamed else {}
     with FakeServer(responder=echo_grader(probe=False)) as server:
         server.enqueue(*_fault_script(kind))
         # A second is far beyond a normal reply here even on a busy machine, and well short of
@@ -194,7 +195,7 @@ def test_every_fault_leaves_a_complete_transcript(
         assert [bool(r.body.get("stream")) for r in server.completions] == (
             [streamed] * len(server.completions)
         ), "a model streams exactly when someone listens for its words"
-    assert bool(deltas) is streamed
+    assert any(not said.final for said in heard) is streamed
 
     assert result.finished and result.save_error is None
     transcript = TranscriptStore(tmp_path / "transcripts").load(iid)
@@ -253,17 +254,22 @@ def test_fabricated_full_marks_are_refused_inside_an_interview(tmp_path, bank):
     assert grade.score == 0 and grade.brain == "llm"
 
 
-def test_streamed_probe_reaches_on_delta_and_equals_the_message(tmp_path, bank):
+def test_streamed_probe_drafts_grow_into_the_message_under_its_id(tmp_path, bank):
     with FakeServer(responder=echo_grader(probe=True)) as server:
         with Interviewer(llm_settings(tmp_path, llm_profile(server)), bank=bank) as iv:
             iid = iv.start(interview_options(questions=1, max_followups=1, seed=5)).interview_id
-            deltas: list[str] = []
-            texts: list[str] = []
-            result = iv.reply(iid, LATENCY_ANSWER, on_text=texts.append, on_delta=deltas.append)
+            heard: list[Said] = []
+            result = iv.reply(iid, LATENCY_ANSWER, on_said=heard.append)
+            messages = iv.state(iid)["messages"]
     probe = result.messages[-1]
-    assert probe["kind"] == "probe"
-    assert "".join(deltas) == probe["text"] == texts[-1]
-    assert len(deltas) > 2
+    assert probe["kind"] == "probe" and probe["id"] == messages[-1]["id"] == f"m{len(messages) - 1}"
+    drafts = [said for said in heard if not said.final]
+    assert len(drafts) > 2
+    assert {said.message_id for said in drafts} == {probe["id"]}
+    texts = [said.text for said in drafts]
+    assert all(texts[i + 1].startswith(texts[i]) for i in range(len(texts) - 1)), "drafts grow"
+    assert texts[-1] == probe["text"]
+    assert heard[-1] == Said(probe["id"], probe["text"], final=True)
 
 
 def _streamed_grade(server: FakeServer, question):
@@ -320,10 +326,12 @@ def test_with_no_followups_left_the_feedback_streams_as_the_feedback_message(tmp
         with Interviewer(llm_settings(tmp_path, llm_profile(server)), bank=bank) as iv:
             options = interview_options(questions=2, max_followups=0, feedback="each", seed=5)
             iid = iv.start(options).interview_id
-            deltas: list[str] = []
-            result = iv.reply(iid, LATENCY_ANSWER, on_delta=deltas.append)
+            heard: list[Said] = []
+            result = iv.reply(iid, LATENCY_ANSWER, on_said=heard.append)
     feedback = next(m for m in result.messages if m["kind"] == "feedback")
-    assert "".join(deltas) == feedback["text"]
+    drafts = [said for said in heard if not said.final]
+    assert drafts and {said.message_id for said in drafts} == {feedback["id"]}
+    assert drafts[-1].text == feedback["text"]
     assert feedback["text"].startswith("Feedback: ")
 
 

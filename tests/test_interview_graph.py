@@ -7,6 +7,7 @@ import pytest
 from agent.grading.assessment import Assessment, CriterionGrade
 from agent.grading.rubrics import Bank
 from agent.interview.interviewer import Interviewer, InterviewError, interview_options
+from agent.interview.nodes import Said, message_id
 from agent.storage.transcripts import Transcript
 
 from .test_engine import STRONG_LATENCY
@@ -150,6 +151,41 @@ def test_interview_resumes_after_graph_is_rebuilt(settings, latency_bank):
     assert end.finished
     candidate = [t.text for t in saved.turns if t.role == "candidate"]
     assert candidate == [WEAK_LATENCY, "skip", "end"]
+
+
+def test_every_message_is_named_by_its_place_and_heard_once_under_that_id(
+    settings, latency_bank
+):
+    heard: list[Said] = []
+    with Interviewer(settings, bank=latency_bank) as iv:
+        iid = iv.start(options(feedback="each"), on_said=heard.append).interview_id
+        for text in (WEAK_LATENCY, "hint", "skip", "end"):
+            iv.reply(iid, text, on_said=heard.append)
+        messages = iv.state(iid)["messages"]
+        saved = iv.store.load(iid)
+    assert [m["id"] for m in messages] == [message_id(i) for i in range(len(messages))]
+    said = [m for m in messages if m["role"] == "interviewer"]
+    assert heard == [Said(m["id"], m["text"], final=True) for m in said], "no drafts offline"
+    assert [t.id for t in saved.turns] == [m["id"] for m in messages]
+
+
+def test_a_message_said_again_after_a_crash_keeps_its_id(settings, latency_bank):
+    shown: list[Said] = []
+
+    def die(said: Said) -> None:
+        shown.append(said)
+        raise KeyboardInterrupt  # the process dies right after the words were shown
+
+    with Interviewer(settings, bank=latency_bank) as iv:
+        iid = "20990101-000000-abcdef"
+        with pytest.raises(KeyboardInterrupt):
+            iv.start(options(), interview_id=iid, on_said=die)
+    heard: list[Said] = []
+    with Interviewer(settings, bank=latency_bank) as iv:
+        recovered = iv.recover(iid, on_said=heard.append)
+    question = recovered.messages[0]
+    assert question["kind"] == "question" and question["id"] == message_id(0)
+    assert heard == shown == [Said(message_id(0), question["text"], final=True)]
 
 
 def test_reply_to_finished_or_unknown_interview_is_refused(settings, latency_bank):

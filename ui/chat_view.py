@@ -12,8 +12,10 @@ import time
 from collections.abc import Iterable, Mapping
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from agent.grading.screen import command_of
+from agent.interview.nodes import Said
 
 INTERVIEWER_AVATAR = ":material/record_voice_over:"
 CANDIDATE_AVATAR = ":material/person:"
@@ -79,39 +81,33 @@ def show_message(message: Mapping, *, stream: bool = False) -> None:
 class LiveReply:
     """The interviewer's words while a turn runs, in the chat container.
 
-    Pass `delta` and `complete` to `Interviewer.reply` as `on_delta` / `on_text`: a model's
-    pieces show as they arrive; a complete message replaces its preview, or, when there was
-    none (the offline engine), is revealed word by word. The first words clear the waiting
-    indicator.
+    Pass `hear` to `Interviewer.reply` as `on_said`: each message has its bubble, found by the
+    message's id; a model's drafts show in it as they arrive, and the complete message takes
+    their place, or, when there were none (the offline engine), is revealed word by word. The
+    first words clear the waiting indicator.
     """
 
     def __init__(self, chat, waiting) -> None:
         self.chat = chat
         self.waiting = waiting
-        self.preview = None
-        self.buffer = ""
+        self.drafts: dict[str, DeltaGenerator] = {}  # message id -> where its draft shows
 
     def _first_output(self) -> None:
         if self.waiting is not None:
             self.waiting.empty()
             self.waiting = None
 
-    def delta(self, piece: str) -> None:
+    def hear(self, said: Said) -> None:
         self._first_output()
-        if self.preview is None:
+        slot = self.drafts.get(said.message_id)
+        if slot is None and said.final:
             with self.chat, st.chat_message("assistant", avatar=INTERVIEWER_AVATAR):
-                self.preview = st.empty()
-        self.buffer += piece
-        self.preview.text(self.buffer + "▌")
-
-    def complete(self, text: str) -> None:
-        self._first_output()
-        if self.preview is not None:
-            self.preview.text(text)
-            self.preview, self.buffer = None, ""
+                stream_text(said.text)
             return
-        with self.chat, st.chat_message("assistant", avatar=INTERVIEWER_AVATAR):
-            stream_text(text)
+        if slot is None:
+            with self.chat, st.chat_message("assistant", avatar=INTERVIEWER_AVATAR):
+                slot = self.drafts[said.message_id] = st.empty()
+        slot.text(said.text if said.final else said.text + "▌")
 
 
 def show_conversation(messages: Iterable[Mapping], *, stream_from: int | None = None) -> None:

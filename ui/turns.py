@@ -14,9 +14,9 @@ import threading
 from collections.abc import Callable, Iterator
 
 from agent.interview.interviewer import TurnResult
+from agent.interview.nodes import OnSaid, Said
 
-OnText = Callable[[str], None]
-Run = Callable[[OnText, OnText], TurnResult]  # (on_text, on_delta) -> result
+Run = Callable[[OnSaid], TurnResult]  # (on_said) -> result
 
 _running: dict[str, Turn] = {}
 _lock = threading.Lock()
@@ -33,41 +33,39 @@ class Turn:
         self.interview_id = interview_id
         self.result: TurnResult | None = None
         self.error: Exception | None = None
-        self._events: queue.Queue[tuple[str, str]] = queue.Queue()
+        self._events: queue.Queue[Said | None] = queue.Queue()  # None: the turn is over
         self._thread = threading.Thread(
             target=self._work, args=(run,), name=f"turn-{interview_id}", daemon=True
         )
 
     def _work(self, run: Run) -> None:
         try:
-            self.result = run(
-                lambda text: self._events.put(("text", text)),
-                lambda piece: self._events.put(("delta", piece)),
-            )
+            self.result = run(self._events.put)
         except Exception as exc:  # handed to the page, which shows it
             self.error = exc
         finally:
             with _lock:
                 if _running.get(self.interview_id) is self:
                     del _running[self.interview_id]
-            self._events.put(("done", ""))
+            self._events.put(None)
 
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def events(self) -> Iterator[tuple[str, str]]:
-        """("text", message) and ("delta", piece) as the turn produces them, until it ends."""
+    def events(self) -> Iterator[Said]:
+        """The interviewer's words (drafts and messages) as the turn produces them, until it
+        ends."""
         while True:
             try:
-                kind, payload = self._events.get(timeout=0.5)
+                said = self._events.get(timeout=0.5)
             except queue.Empty:
                 if not self.alive and self._events.empty():
                     return
                 continue
-            if kind == "done":
+            if said is None:
                 return
-            yield kind, payload
+            yield said
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the turn is over; True when it is."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 import gc
 import logging
 import random
+import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from agent.grading.rubrics import (
 )
 from agent.interview.cv import clean_bullets, deep_dives
 from agent.interview.graph import build_graph
-from agent.interview.nodes import Listeners
+from agent.interview.nodes import Listeners, OnSaid
 from agent.interview.state import InterviewOptions, InterviewState, Message
 from agent.storage.checkpoints import (
     Standing,
@@ -51,7 +52,6 @@ from agent.storage.transcripts import Transcript, TranscriptError, TranscriptSto
 
 log = logging.getLogger(__name__)
 
-OnText = Callable[[str], None]
 
 # The ranges of an interview's numeric settings, for every front end to check against.
 QUESTIONS = (1, 20)
@@ -89,6 +89,14 @@ class TurnResult:
 def new_interview_id() -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+_GENERATED_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}")
+
+
+def is_generated_id(text: str) -> bool:
+    """Whether `text` has the shape of an id `new_interview_id` makes."""
+    return bool(_GENERATED_ID.fullmatch(text))
 
 
 def interview_options(
@@ -229,16 +237,14 @@ class Interviewer:
         *,
         interview_id: str | None = None,
         custom_questions: list[Question] | None = None,
-        on_text: OnText | None = None,
-        on_delta: OnText | None = None,
+        on_said: OnSaid | None = None,
     ) -> TurnResult:
         """Plan an interview and ask its first question.
 
         `custom_questions` (e.g. one to practise again) lead the plan, then deep-dives of the
         resume lines in `options`.
 
-        `on_text` gets each complete interviewer message as it is produced; `on_delta` gets the
-        pieces of a message a model is still writing (see `_run`)."""
+        `on_said` hears the interviewer's words as they are said (see `_run`)."""
         interview_id = new_interview_id() if interview_id is None else check_id(interview_id)
         custom_questions = [
             *(custom_questions or []),
@@ -255,15 +261,14 @@ class Interviewer:
         with self._turn(interview_id):
             if self.exists(interview_id):
                 raise InterviewError(f"interview {interview_id} already exists")
-            return self._run(interview_id, initial, on_text, on_delta)
+            return self._run(interview_id, initial, on_said)
 
     def reply(
         self,
         interview_id: str,
         text: str,
         *,
-        on_text: OnText | None = None,
-        on_delta: OnText | None = None,
+        on_said: OnSaid | None = None,
     ) -> TurnResult:
         """Hand the candidate's message (an answer or a command) to the waiting interview."""
         check_id(interview_id)
@@ -273,11 +278,9 @@ class Interviewer:
         # replace them, or every later transcript save of this interview would fail.
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         with self._turn(interview_id):
-            return self._reply(interview_id, text, on_text, on_delta)
+            return self._reply(interview_id, text, on_said)
 
-    def _reply(
-        self, interview_id: str, text: str, on_text: OnText | None, on_delta: OnText | None
-    ) -> TurnResult:
+    def _reply(self, interview_id: str, text: str, on_said: OnSaid | None) -> TurnResult:
         earlier = None
         now = standing(self.graph, interview_id)
         if not now.waiting:
@@ -286,30 +289,26 @@ class Interviewer:
             if now.values.get("status") == "finished":
                 raise InterviewError(f"interview {interview_id} has finished")
             # Not waiting cleanly, yet neither missing nor finished: a turn was cut short.
-            earlier = self._run(interview_id, None, on_text, on_delta)
+            earlier = self._run(interview_id, None, on_said)
             if earlier.finished:
                 return earlier
-        result = self._run(interview_id, Command(resume=text), on_text, on_delta)
+        result = self._run(interview_id, Command(resume=text), on_said)
         if earlier is not None:
             result.messages = [*earlier.messages, *result.messages]
         return result
 
-    def recover(
-        self, interview_id: str, *, on_text: OnText | None = None, on_delta: OnText | None = None
-    ) -> TurnResult:
+    def recover(self, interview_id: str, *, on_said: OnSaid | None = None) -> TurnResult:
         """Pick an interview up after a crash or restart: finish a turn that was cut short (its
         answer is checkpointed but was not handled yet) and rewrite the transcript from the
         checkpoint, so nothing the candidate gave is missing from it."""
         with self._turn(check_id(interview_id)):
-            return self._recover(interview_id, on_text, on_delta)
+            return self._recover(interview_id, on_said)
 
-    def _recover(
-        self, interview_id: str, on_text: OnText | None, on_delta: OnText | None
-    ) -> TurnResult:
+    def _recover(self, interview_id: str, on_said: OnSaid | None) -> TurnResult:
         now = standing(self.graph, interview_id)
         if not now.values:
             raise InterviewError(f"no interview with id {interview_id}")
-        finished = self._finish_cut_short(interview_id, on_text, on_delta, now)
+        finished = self._finish_cut_short(interview_id, on_said, now)
         if finished is not None:
             return finished
         values = now.values  # nothing ran since it was read
@@ -325,8 +324,7 @@ class Interviewer:
     def _finish_cut_short(
         self,
         interview_id: str,
-        on_text: OnText | None,
-        on_delta: OnText | None,
+        on_said: OnSaid | None,
         now: Standing,
     ) -> TurnResult | None:
         """Run on to the next wait when the last run was cut short (a crash); the answer it was
@@ -338,7 +336,7 @@ class Interviewer:
         interview stood when last read."""
         if not now.values or now.values.get("status") == "finished" or now.waiting:
             return None
-        return self._run(interview_id, None, on_text, on_delta)
+        return self._run(interview_id, None, on_said)
 
     def state(self, interview_id: str) -> InterviewState | None:
         with self._storage():
@@ -364,23 +362,21 @@ class Interviewer:
         self,
         interview_id: str,
         graph_input: object,
-        on_text: OnText | None,
-        on_delta: OnText | None = None,
+        on_said: OnSaid | None,
     ) -> TurnResult:
-        """Run the graph to its next wait; its nodes tell `on_text` and `on_delta` what the
-        interviewer says as they say it.
+        """Run the graph to its next wait; its nodes tell `on_said` what the interviewer says as
+        they say it.
 
-        `on_text` gets every complete interviewer message; `on_delta`, while a model writes one,
-        the pieces written so far. Deltas preview the next complete message: show them as they
-        come, then let the complete message replace the preview (it is equal to it, or supersedes
-        it when the model's reply was not used). Without `on_delta` a model is not asked to
-        stream at all.
+        `on_said` gets every interviewer message when it is complete and, while a model writes
+        one, drafts of it, each the whole text so far, under the id of the message they become
+        (see `nodes.Said`): show each in the place of what came before under that id. With
+        nobody listening a model is not asked to stream at all.
 
         Only state values are streamed from the graph: streaming custom events as well would
         make LangGraph run every node on a worker thread of a pool it starts for each run.
         """
         config = thread_config(interview_id)
-        listeners = Listeners(on_text=on_text, on_delta=on_delta)
+        listeners = Listeners(on_said=on_said)
         before: int | None = None  # messages before this run: the first values chunk is that state
         timings = Timings()
         t0 = time.perf_counter()

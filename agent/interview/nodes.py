@@ -40,13 +40,27 @@ class Deps:
 
 
 @dataclass(frozen=True)
+class Said:
+    """Words of one interviewer message as they are said: drafts while a model writes it (each
+    the whole text so far), then the message itself (`final`). All carry the message's id, so a
+    front end replaces the draft it shows with what comes next under the same id: a longer
+    draft, the message, or, when the model's reply was not used, a message that supersedes it."""
+
+    message_id: str
+    text: str
+    final: bool
+
+
+OnSaid = Callable[[Said], None]
+
+
+@dataclass(frozen=True)
 class Listeners:
     """Who hears the interviewer speak during one graph run (LangGraph's run context, never
-    checkpointed): `on_text` each complete message, `on_delta` the pieces of a message a model
-    is still writing. They are called from the node itself, as it runs."""
+    checkpointed), called from the node itself as it runs. A model streams its words only when
+    someone listens."""
 
-    on_text: Callable[[str], None] | None = None
-    on_delta: Callable[[str], None] | None = None
+    on_said: OnSaid | None = None
 
 
 def _listeners() -> Listeners | None:
@@ -60,8 +74,25 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _say(kind: str, text: str, question_id: str | None, since: float | None = None) -> Message:
+def message_id(position: int) -> str:
+    """The id of the message at `position` in the conversation (0 is the first)."""
+    return f"m{position}"
+
+
+def _next_id(state: InterviewState) -> str:
+    return message_id(len(state.get("messages") or []))
+
+
+def _say(
+    state: InterviewState,
+    kind: str,
+    text: str,
+    question_id: str | None,
+    since: float | None = None,
+) -> Message:
+    """The interviewer's next message, told to whoever listens to this run as it is made."""
     message: Message = {
+        "id": _next_id(state),
         "role": "interviewer",
         "kind": kind,
         "text": text,
@@ -70,6 +101,9 @@ def _say(kind: str, text: str, question_id: str | None, since: float | None = No
     }
     if since is not None:
         message["latency_ms"] = round((time.time() - since) * 1000, 2)
+    listeners = _listeners()
+    if listeners and listeners.on_said:
+        listeners.on_said(Said(message["id"], text, final=True))
     return message
 
 
@@ -95,13 +129,6 @@ def question_of(state: InterviewState, deps: Deps, question_id: str) -> Question
         if data["id"] == question_id:
             return custom_question(data)
     return deps.bank.get(question_id)
-
-
-def _emit(text: str) -> None:
-    """Say a complete interviewer message to whoever listens to this run."""
-    listeners = _listeners()
-    if listeners and listeners.on_text:
-        listeners.on_text(text)
 
 
 # --- nodes -------------------------------------------------------------------------------------
@@ -134,7 +161,6 @@ def ask_question(state: InterviewState, deps: Deps) -> dict:
     k, n = state["index"] + 1, len(state["plan"])
     title = TRACK_TITLES[question.track]
     text = f"Question {k} of {n} ({title}, {question.difficulty}): {question.question}"
-    _emit(text)
     current: Current = {
         "question_id": qid,
         "answers": [],
@@ -145,7 +171,8 @@ def ask_question(state: InterviewState, deps: Deps) -> dict:
         "last_prompt": text,
         "asked_at": time.time(),
     }
-    return {"current": current, "assessment": None, "messages": [_say("question", text, qid)]}
+    message = _say(state, "question", text, qid)
+    return {"current": current, "assessment": None, "messages": [message]}
 
 
 def await_answer(state: InterviewState) -> dict:
@@ -155,6 +182,7 @@ def await_answer(state: InterviewState) -> dict:
     received = time.time()
     command = command_of(text)
     message: Message = {
+        "id": _next_id(state),
         "role": "candidate",
         "kind": "command" if command else "answer",
         "text": text,
@@ -178,16 +206,16 @@ def assess_answer(state: InterviewState, deps: Deps) -> dict:
     if "offline-fallback" in assessment.flags:
         # The model failed on this answer: say so now, as a turn of its own in the transcript.
         note = assessment.note or "Note: graded by the offline rubric engine."
-        _emit(note)
-        update["messages"] = [_say("note", note, question.id)]
+        update["messages"] = [_say(state, "note", note, question.id)]
     return update
 
 
 def _speech(state: InterviewState, deps: Deps, question: Question, answer: str) -> Speech | None:
     """Where a model's words go while it writes them: previewed as the message they become,
-    decided by `next_step` from what the reply has settled so far."""
+    decided by `next_step` from what the reply has settled so far. The preview is a draft of
+    the next message, under its id."""
     listeners = _listeners()
-    if not (deps.provider.streams and listeners and listeners.on_delta):
+    if not (deps.provider.streams and listeners and listeners.on_said):
         return None
     current, settings = state["current"], state["settings"]
     screened = screen_answer(question, answer).flags
@@ -211,7 +239,19 @@ def _speech(state: InterviewState, deps: Deps, question: Question, answer: str) 
                 )
         return outcomes.pop() if len(outcomes) == 1 else None
 
-    return Speech(says, listeners.on_delta)
+    return Speech(says, _drafts(listeners.on_said, _next_id(state)))
+
+
+def _drafts(on_said: OnSaid, draft_id: str) -> Callable[[str], None]:
+    """Takes the pieces of a model's words and tells `on_said` the whole draft so far."""
+    draft = ""
+
+    def piece(words: str) -> None:
+        nonlocal draft
+        draft += words
+        on_said(Said(draft_id, draft, final=False))
+
+    return piece
 
 
 def probe_gap(state: InterviewState, deps: Deps) -> dict:
@@ -231,8 +271,7 @@ def probe_gap(state: InterviewState, deps: Deps) -> dict:
     current["followups"] += 1
     current["last_prompt"] = text
     current["asked_at"] = time.time()
-    _emit(text)
-    return {"current": current, "messages": [_say("probe", text, question.id, since)]}
+    return {"current": current, "messages": [_say(state, "probe", text, question.id, since)]}
 
 
 def give_hint(state: InterviewState, deps: Deps) -> dict:
@@ -249,8 +288,7 @@ def give_hint(state: InterviewState, deps: Deps) -> dict:
     current["hints"] += 1
     current["followups"] += 1 if state["pending"]["command"] is None else 0
     current["asked_at"] = time.time()
-    _emit(text)
-    return {"current": current, "messages": [_say("hint", text, question.id, since)]}
+    return {"current": current, "messages": [_say(state, "hint", text, question.id, since)]}
 
 
 def _weakest_criterion(state: InterviewState, question: Question):
@@ -265,8 +303,7 @@ def repeat_prompt(state: InterviewState) -> dict:
     current = dict(state["current"])
     current["asked_at"] = time.time()
     text = current["last_prompt"]
-    _emit(text)
-    message = _say("repeat", text, current["question_id"], state["pending"]["received_at"])
+    message = _say(state, "repeat", text, current["question_id"], state["pending"]["received_at"])
     return {"current": current, "messages": [message]}
 
 
@@ -299,8 +336,7 @@ def record_grade(state: InterviewState, deps: Deps) -> dict:
     if state["settings"]["feedback"] == "each" and command != "end":
         since = (state.get("pending") or {}).get("received_at")
         text = FEEDBACK_PREFIX + assessment["feedback"]
-        _emit(text)
-        update["messages"] = [_say("feedback", text, question.id, since)]
+        update["messages"] = [_say(state, "feedback", text, question.id, since)]
     return update
 
 
@@ -322,13 +358,12 @@ def _with_hint_cap(assessment: dict, hints: int) -> dict:
 def finish_interview(state: InterviewState, deps: Deps) -> dict:
     report = build_report(state.get("grades") or [], state["settings"])
     text = report_summary(report)
-    _emit(text)
     since = (state.get("pending") or {}).get("received_at")
     return {
         "report": report,
         "status": "finished",
         "pending": None,
-        "messages": [_say("report", text, None, since)],
+        "messages": [_say(state, "report", text, None, since)],
     }
 
 

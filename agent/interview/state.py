@@ -25,6 +25,7 @@ class InterviewOptions(TypedDict):
 class Message(TypedDict, total=False):
     """One turn of the conversation."""
 
+    id: str  # "m<n>": its place in the conversation, so the same in a re-run; old ones have none
     role: Literal["interviewer", "candidate"]
     kind: str  # question, probe, hint, repeat, feedback, note, report / answer, command
     text: str

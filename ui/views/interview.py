@@ -209,8 +209,8 @@ def take_turn(iv: Interviewer, interview_id: str, text: str, chat) -> None:
         waiting = st.empty()
         waiting.caption(":material/hourglass_top: The interviewer is considering your answer…")
 
-    def run(on_text, on_delta):
-        return iv.reply(interview_id, text, on_text=on_text, on_delta=on_delta)
+    def run(on_said):
+        return iv.reply(interview_id, text, on_said=on_said)
 
     try:
         turn = turns.start(interview_id, run)
@@ -219,8 +219,8 @@ def take_turn(iv: Interviewer, interview_id: str, text: str, chat) -> None:
         not_sent(exc)
         return
     live = LiveReply(chat, waiting)
-    for kind, payload in turn.events():
-        (live.delta if kind == "delta" else live.complete)(payload)
+    for said in turn.events():
+        live.hear(said)
     turn.wait()
     if error := outcome(turn):
         waiting.empty()
@@ -248,8 +248,8 @@ def finish_cut_short_turn(iv: Interviewer, interview_id: str) -> bool:
         return False
     recovered.add(interview_id)
 
-    def run(on_text, on_delta):
-        return iv.recover(interview_id, on_text=on_text, on_delta=on_delta)
+    def run(on_said):
+        return iv.recover(interview_id, on_said=on_said)
 
     try:
         turn = turns.start(interview_id, run)
@@ -274,8 +274,8 @@ def confirm_end(iv: Interviewer, interview_id: str, before: int) -> None:
     if left.button("End and see the report", type="primary", width="stretch"):
         _forget_end_request()
 
-        def run(on_text, on_delta):
-            return iv.reply(interview_id, "end", on_text=on_text, on_delta=on_delta)
+        def run(on_said):
+            return iv.reply(interview_id, "end", on_said=on_said)
 
         try:  # a turn like any other, so a rerun cannot cut it short
             turn = turns.start(interview_id, run)
