@@ -87,6 +87,14 @@ def test_missed_criteria_counts_misses_against_times_graded_most_missed_first() 
     assert missed_criteria([t1, t2], limit=1)[0].criterion_id == "percentiles"
 
 
+def test_a_missed_criterion_names_the_interview_that_missed_it_last() -> None:
+    older = transcript("a", "2026-01-01T10:00:00+00:00", [grade("q1", "mlops", {"x": 0})])
+    newer = transcript("b", "2026-01-02T10:00:00+00:00", [grade("q1", "mlops", {"x": 1})])
+    passed = transcript("c", "2026-01-03T10:00:00+00:00", [grade("q1", "mlops", {"x": 3})])
+    [missed] = missed_criteria([newer, passed, older])  # the one whose copy describes it
+    assert missed.last_interview_id == "b" and missed.times_missed == 2
+
+
 def test_load_all_lists_unreadable_files_instead_of_raising(tmp_path: Path) -> None:
     store = TranscriptStore(tmp_path)
     store.save(transcript("good-1", "2026-01-01T10:00:00+00:00", [grade("q", "mlops", {"x": 1})]))

@@ -6,7 +6,7 @@ itself) is shown with `st.text`; Markdown is used only for our own labels.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import altair as alt
 import pandas as pd
@@ -14,7 +14,7 @@ import streamlit as st
 from components import company_label, criterion_title, md, role_label, track_title, when
 
 from agent.grading.rubrics import Bank, Question
-from agent.interview.nodes import custom_question
+from agent.interview.questions import InterviewQuestions, StoredQuestionError
 from agent.interview.report import band, build_report
 from agent.storage.transcripts import Grade, Transcript, to_markdown
 
@@ -46,15 +46,13 @@ FLAG_NOTES = {
 COLUMNS = [2.6, 1, 4, 2.6]
 
 
-def lookup(bank: Bank, question_id: str, extra: Iterable[Mapping] = ()) -> Question | None:
-    """The question's rubric: this interview's own questions first, then the bank."""
-    for data in extra:
-        if data.get("id") == question_id:
-            try:
-                return custom_question(dict(data))
-            except ValueError:
-                return None
-    return bank.get(question_id) if question_id in bank else None
+def lookup(questions: InterviewQuestions, question_id: str) -> Question | None:
+    """The question's rubric as the interview asked it; None when it is unknown or its stored
+    copy is not readable (the report shows the grades without it)."""
+    try:
+        return questions.get(question_id)
+    except StoredQuestionError:
+        return None
 
 
 def criterion_label(question: Question | None, criterion_id: str) -> tuple[str, str]:
@@ -68,11 +66,9 @@ def criterion_label(question: Question | None, criterion_id: str) -> tuple[str, 
     return title, ""
 
 
-def show_report(
-    t: Transcript, bank: Bank, *, key: str, extra_questions: Iterable[Mapping] = ()
-) -> None:
+def show_report(t: Transcript, bank: Bank, *, key: str) -> None:
     """The whole report for one transcript."""
-    extra = list(extra_questions)
+    questions = InterviewQuestions.of_transcript(t, bank)
     report = t.report
     if report is None:
         st.info(
@@ -87,11 +83,11 @@ def show_report(
         _downloads(t, key)
         return
     _track_chart(report)
-    _study_next(report, bank, extra)
+    _study_next(report, questions)
     st.subheader("Question by question")
     weakest = min(range(len(t.grades)), key=lambda i: t.grades[i].score, default=0)
     for i, grade in enumerate(t.grades):
-        _question(i, grade, lookup(bank, grade.question_id, extra), key=key, open_=i == weakest)
+        _question(i, grade, lookup(questions, grade.question_id), key=key, open_=i == weakest)
     _downloads(t, key)
 
 
@@ -142,7 +138,7 @@ def _track_chart(report: Mapping) -> None:
     st.altair_chart((bars + labels).properties(height=alt.Step(40)), width="stretch")
 
 
-def _study_next(report: Mapping, bank: Bank, extra: list[Mapping]) -> None:
+def _study_next(report: Mapping, questions: InterviewQuestions) -> None:
     items = report.get("study_next") or []
     if not items:
         return
@@ -150,7 +146,7 @@ def _study_next(report: Mapping, bank: Bank, extra: list[Mapping]) -> None:
     st.caption("The rubric points your answers missed or only touched on, with what was missing.")
     lines = []
     for item in items:
-        question = lookup(bank, str(item.get("question_id", "")), extra)
+        question = lookup(questions, str(item.get("question_id", "")))
         title, _ = criterion_label(question, str(item.get("criterion", "")))
         missing = "; ".join(str(m) for m in item.get("missing") or [])
         line = f"- **{md(title)}** ({md(track_title(str(item.get('track', ''))))})"
@@ -227,8 +223,8 @@ def _criteria_table(grade: Grade, question: Question | None, *, key: str) -> Non
 def _reference(question: Question | None) -> None:
     if question is None:
         st.caption(
-            "No reference answer: this question was written for this interview (for example "
-            "from your resume) and is not in the question bank."
+            "No reference answer: this question's rubric was not stored with the interview and "
+            "is no longer in the question bank."
         )
         return
     st.text(question.reference_answer)

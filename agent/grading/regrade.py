@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict
 from agent.config import Settings
 from agent.grading.assessment import CriterionGrade, Flag
 from agent.grading.providers import Provider, close_provider, make_provider
-from agent.grading.rubrics import Bank, Question, load_bank
-from agent.interview.cv import deep_dives
+from agent.grading.rubrics import Bank, load_bank
+from agent.interview.questions import InterviewQuestions, StoredQuestionError
 from agent.storage.records import open_records
-from agent.storage.transcripts import Grade, Transcript, TranscriptError, check_id, write_atomic
+from agent.storage.transcripts import Grade, TranscriptError, check_id, write_atomic
 
 REGRADE_SCHEMA_VERSION = 1
 MAX_WORKERS = 8
@@ -64,26 +64,21 @@ class Regrade(BaseModel):
     questions: list[RegradedQuestion]
 
 
-def _questions_for(transcript: Transcript, bank: Bank) -> dict[str, Question]:
-    """Rubrics for the interview's questions: the bank's, plus resume deep-dives rebuilt."""
-    found = {
-        g.question_id: bank.get(g.question_id) for g in transcript.grades if g.question_id in bank
-    }
-    resume = transcript.settings.get("resume") or []
-    if resume and len(found) < len(transcript.grades):
-        rebuilt = deep_dives(list(resume), bank.deep_dive)
-        found.update({q.id: q for q in rebuilt if q.id not in found})
-    return found
-
-
-def _regrade_one(provider: Provider, question: Question | None, grade: Grade) -> RegradedQuestion:
+def _regrade_one(
+    provider: Provider, questions: InterviewQuestions, grade: Grade
+) -> RegradedQuestion:
+    try:
+        question = questions.get(grade.question_id)
+        error = None if question else "its rubric is no longer in the question bank"
+    except StoredQuestionError as exc:
+        question, error = None, str(exc)
     if question is None:
         return RegradedQuestion(
             question_id=grade.question_id,
             original_score=grade.score,
             score=None,
             delta=None,
-            error="its rubric is no longer in the question bank",
+            error=error,
         )
     new = provider.assess(question, grade.answer, ())
     return RegradedQuestion(
@@ -117,7 +112,10 @@ def regrade(
     with open_records(settings) as records:  # a transcript behind its checkpoint is repaired
         transcript = records.load(interview_id)
     name = profile or settings.profile
-    questions = _questions_for(transcript, bank or load_bank(settings.rubrics_dir))
+    # The interview's own copies of its questions: a bank edited since changes nothing here.
+    questions = InterviewQuestions.of_transcript(
+        transcript, bank or load_bank(settings.rubrics_dir)
+    )
     grades = transcript.grades
     if not grades:
         raise TranscriptError(f"interview {interview_id} has no graded answers to regrade")
@@ -126,9 +124,7 @@ def regrade(
     t0 = time.perf_counter()
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(grades)))) as pool:
-            results = list(
-                pool.map(lambda g: _regrade_one(provider, questions.get(g.question_id), g), grades)
-            )
+            results = list(pool.map(lambda g: _regrade_one(provider, questions, g), grades))
     finally:
         if owned:
             close_provider(provider)

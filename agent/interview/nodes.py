@@ -26,6 +26,7 @@ from agent.interview.next_step import (
     spoken_part,
 )
 from agent.interview.planner import select_questions
+from agent.interview.questions import InterviewQuestions
 from agent.interview.report import build_report, hint_cap, report_summary
 from agent.interview.state import Current, InterviewState, Message
 from agent.interview.verdict import whole
@@ -107,28 +108,9 @@ def _say(
     return message
 
 
-_CUSTOM: dict[str, tuple[dict, Question]] = {}
-
-
-def custom_question(data: dict) -> Question:
-    """A question stored in the state as data, validated once rather than at every node (which
-    would also defeat the engine's per-question caches)."""
-    cached = _CUSTOM.get(data["id"])
-    if cached is not None and cached[0] == data:
-        return cached[1]
-    question = Question.model_validate(data)
-    if len(_CUSTOM) >= 256:
-        _CUSTOM.clear()
-    _CUSTOM[data["id"]] = (data, question)
-    return question
-
-
 def question_of(state: InterviewState, deps: Deps, question_id: str) -> Question:
-    """A bank question, or one of this interview's own (resume deep-dives)."""
-    for data in state.get("custom_questions") or []:
-        if data["id"] == question_id:
-            return custom_question(data)
-    return deps.bank.get(question_id)
+    """The interview's question: its stored copy, else the bank's (see InterviewQuestions)."""
+    return InterviewQuestions.of_state(state, deps.bank)[question_id]
 
 
 # --- nodes -------------------------------------------------------------------------------------
@@ -136,8 +118,9 @@ def question_of(state: InterviewState, deps: Deps, question_id: str) -> Question
 
 def plan_interview(state: InterviewState, deps: Deps) -> dict:
     settings = state["settings"]
-    bank = deps.bank.with_extra([custom_question(q) for q in state.get("custom_questions") or []])
+    written = InterviewQuestions(deps.bank, state.get("custom_questions") or [])
     custom_ids = [q["id"] for q in state.get("custom_questions") or []]
+    bank = deps.bank.with_extra([written[qid] for qid in custom_ids])
     # Deep-dives take at most half the interview (rounded up); the bank fills the rest.
     custom_ids = custom_ids[: (settings["questions"] + 1) // 2]
     plan = select_questions(
@@ -152,7 +135,13 @@ def plan_interview(state: InterviewState, deps: Deps) -> dict:
     )
     if not plan:
         raise ValueError("no questions match this role, tracks and difficulty")
-    return {"plan": plan, "index": 0, "status": "in_progress", "pending": None}
+    return {
+        "plan": plan,
+        "questions": written.stored_copies(plan),
+        "index": 0,
+        "status": "in_progress",
+        "pending": None,
+    }
 
 
 def ask_question(state: InterviewState, deps: Deps) -> dict:

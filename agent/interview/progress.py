@@ -32,6 +32,8 @@ class MissedCriterion:
     times_missed: int = 0
     times_graded: int = 0
     last_missed: datetime | None = None
+    # The interview that missed it last: its copy of the question is the one to describe.
+    last_interview_id: str = ""
     missing: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -87,8 +89,9 @@ def missed_criteria(transcripts: Iterable[Transcript], limit: int = 10) -> list[
                 if criterion.score <= MISSED_AT_OR_BELOW:
                     entry.times_missed += 1
                     entry.missing.update(criterion.missing)
-                    if entry.last_missed is None or at > entry.last_missed:
+                    if entry.last_missed is None or at >= entry.last_missed:
                         entry.last_missed = at
+                        entry.last_interview_id = t.id
     missed = [m for m in table.values() if m.times_missed]
     oldest = datetime.min.replace(tzinfo=UTC)
     missed.sort(

@@ -58,8 +58,13 @@ class Pending(TypedDict):
 class InterviewState(TypedDict, total=False):
     interview_id: str
     settings: InterviewOptions
+    # Questions written for this interview (resume deep-dives, one to practise), offered to
+    # the planner ahead of the bank's.
     custom_questions: list[dict]
     plan: list[str]
+    # Every planned question as it was when planned (`Question` data), so later edits of the
+    # bank or of the deep-dive template never change this interview (agent.interview.questions).
+    questions: list[dict]
     index: int
     current: Current
     pending: Pending | None
@@ -68,3 +73,11 @@ class InterviewState(TypedDict, total=False):
     grades: Annotated[list[dict], operator.add]
     report: dict | None
     status: Literal["in_progress", "finished"]
+
+
+def stored_questions(state: InterviewState) -> list[dict]:
+    """The questions stored with the interview: every planned one; before planning, or in a
+    state saved before all were stored, those written for it."""
+    if "questions" in state:
+        return state["questions"]
+    return state.get("custom_questions") or []

@@ -19,7 +19,7 @@ from pathlib import Path
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from agent.config import Settings
-from agent.interview.state import InterviewState
+from agent.interview.state import InterviewState, stored_questions
 from agent.storage.checkpoints import (
     StorageError,
     latest_checkpoints,
@@ -60,6 +60,7 @@ def transcript_from(
         brain=grader[0],
         model=grader[1],
         plan=values.get("plan", []),
+        questions=stored_questions(values),
         turns=turns,
         grades=values.get("grades", []),
         report=values.get("report"),

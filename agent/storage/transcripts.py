@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agent.grading.assessment import CriterionGrade, Flag, WrongClaim
 from agent.grading.rubrics import TRACK_TITLES
 
-SCHEMA_VERSION = 1
+# 2: the questions an interview plans are stored with it (1: their ids only).
+SCHEMA_VERSION = 2
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # Far above any interview the CLI and the app can produce (answers are capped), and low enough
 # that a stray huge file is named in the listing instead of being read into memory.
@@ -72,7 +73,7 @@ class Grade(_Model):
 
 
 class Transcript(_Model):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     id: str
     created_at: str
     updated_at: str
@@ -81,10 +82,20 @@ class Transcript(_Model):
     brain: str
     model: str
     plan: list[str]
+    # The planned questions as they were then (`Question` data, checked where they are looked
+    # up: agent.interview.questions), so old interviews regrade and report as they were graded.
+    questions: list[dict] = []
     turns: list[Turn]
     grades: list[Grade]
     report: dict | None = None
     checkpoint_id: str | None = None  # the state it was written from; another is newer
+
+    @field_validator("questions")
+    @classmethod
+    def _questions_have_ids(cls, questions: list[dict]) -> list[dict]:
+        if not all(isinstance(q.get("id"), str) for q in questions):
+            raise ValueError("every stored question must have a text id")
+        return questions
 
     @field_validator("report")
     @classmethod

@@ -28,6 +28,7 @@ from report_view import lookup, show_report
 from agent.grading.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS
 from agent.grading.screen import command_of
 from agent.interview.interviewer import Interviewer, interview_options
+from agent.interview.questions import InterviewQuestions
 from agent.interview.state import InterviewState
 from agent.storage.transcripts import Transcript, TranscriptError
 
@@ -70,7 +71,7 @@ def setup(iv: Interviewer) -> None:
     st.write("Pick what to practise. The interviewer asks one question at a time, follows up on "
              "what your answer left out, and scores every answer against a rubric.")
     practice = st.session_state.get(PRACTICE_KEY) or {}
-    practice_question = lookup(iv.bank, practice.get("question_id", ""))
+    practice_question = lookup(InterviewQuestions(iv.bank), practice.get("question_id", ""))
     if practice:
         st.session_state.setdefault("setup_tracks", [practice["track"]])
     if practice_question is not None:
@@ -169,7 +170,7 @@ def progress_header(iv: Interviewer, state: InterviewState) -> None:
     current = state.get("current") or {}
     total = max(len(plan), 1)
     index = min(int(state.get("index", 0)), total - 1)
-    question = lookup(iv.bank, current.get("question_id", ""), state.get("custom_questions") or [])
+    question = lookup(InterviewQuestions.of_state(state, iv.bank), current.get("question_id", ""))
     used = int(current.get("followups", 0))
     most = int(state["settings"].get("max_followups", 0))
     step = "first answer" if used == 0 else f"follow-up {used} of {most}"
@@ -346,8 +347,7 @@ def finished(iv: Interviewer, transcript: Transcript, state: InterviewState | No
     if stream_from is not None:  # the closing words, as they were just said
         show_conversation(messages[stream_from:], stream_from=0)
     st.header("Your report")
-    extra = (state or {}).get("custom_questions") or []
-    show_report(transcript, iv.bank, key=f"live-{transcript.id}", extra_questions=extra)
+    show_report(transcript, iv.bank, key=f"live-{transcript.id}")
     with st.expander("Conversation", icon=":material/forum:"):
         show_conversation(messages)
     new_interview_button()

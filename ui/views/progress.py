@@ -15,6 +15,8 @@ from agent.interview.progress import (
     missed_criteria,
     track_history,
 )
+from agent.interview.questions import InterviewQuestions
+from agent.storage.transcripts import Transcript
 
 
 def practise(track: str, question_id: str | None) -> None:
@@ -76,9 +78,11 @@ def by_question(missed: list[MissedCriterion]) -> list[list[MissedCriterion]]:
     return list(groups.values())
 
 
-def missed_card(i: int, items: list[MissedCriterion], bank) -> None:
+def missed_card(i: int, items: list[MissedCriterion], bank, by_id: dict[str, Transcript]) -> None:
     first = items[0]
-    question = lookup(bank, first.question_id)
+    asked = by_id.get(first.last_interview_id)
+    questions = InterviewQuestions.of_transcript(asked, bank) if asked else InterviewQuestions(bank)
+    question = lookup(questions, first.question_id)
     with st.container(border=True):
         text, action = st.columns([5, 1.5], vertical_alignment="top")
         with text:
@@ -92,8 +96,8 @@ def missed_card(i: int, items: list[MissedCriterion], bank) -> None:
                     + (f" · usually missing: {md(missing)}" if missing else ""),
                     help=md(description) if description else None,
                 )
-        with action:
-            if question is not None and st.button(
+        with action:  # practising starts a new interview, with the bank's question
+            if first.question_id in bank and st.button(
                 "Practise", icon=":material/replay:", key=f"q-{i}",
                 help="Start an interview that opens with this question",
             ):
@@ -130,8 +134,9 @@ st.subheader("Most often missed")
 missed = missed_criteria(transcripts, limit=8)
 if not missed:
     st.caption("Rubric points your answers miss will be listed here, with a way to practise them.")
+transcripts_by_id = {t.id: t for t in transcripts}
 for i, items in enumerate(by_question(missed)):
-    missed_card(i, items, iv.bank)
+    missed_card(i, items, iv.bank, transcripts_by_id)
 
 with st.expander("All questions by track", icon=":material/menu_book:"):
     question_browser(iv.bank)

@@ -131,11 +131,9 @@ def show_one(iv: Interviewer, item: Listing) -> None:
             st.session_state[CONFIRM_DELETE_KEY] = item.id
     if st.session_state.get(CONFIRM_DELETE_KEY) == item.id:
         confirm_delete(iv, item.id, describe(item))
-    # Questions written for this interview (resume deep-dives) live in its saved state, if any.
-    extra = (state or {}).get("custom_questions") or []
     report, conversation = st.tabs(["Report", "Conversation"])
     with report:
-        show_report(transcript, iv.bank, key=f"review-{item.id}", extra_questions=extra)
+        show_report(transcript, iv.bank, key=f"review-{item.id}")
     with conversation:
         show_conversation([turn.model_dump() for turn in transcript.turns])
 
