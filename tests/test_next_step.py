@@ -38,3 +38,16 @@ def test_the_probe_is_said_with_the_injection_notice_and_feedback_with_its_prefi
     assert spoken_part("grade", [], settings()) == ("feedback", FEEDBACK_PREFIX)
     assert spoken_part("grade", [], settings(feedback="end")) is None
     assert spoken_part("hint", [], settings()) is None
+
+
+def test_a_wrong_claim_is_challenged_before_a_gap_is_probed():
+    step = next_step(current(), settings(), ["misconception"], "batching", challenge_due=True)
+    assert step == "challenge"
+    assert next_step(current(followups=2), settings(), [], None, challenge_due=True) == "grade"
+
+
+def test_the_bar_is_raised_only_when_nothing_is_left_to_probe():
+    assert next_step(current(), settings(), [], None, stretch_due=True) == "stretch"
+    assert next_step(current(), settings(), [], "batching", stretch_due=True) == "probe"
+    assert spoken_part("challenge", [], settings()) is None
+    assert spoken_part("stretch", [], settings()) is None

@@ -8,7 +8,7 @@ from typing import Literal
 
 from agent.interview.state import Current, InterviewOptions
 
-Step = Literal["probe", "redirect", "hint", "grade"]
+Step = Literal["challenge", "probe", "stretch", "redirect", "hint", "grade"]
 # The part of a model's reply the interviewer says next, and the words put before it.
 Spoken = tuple[Literal["followup", "feedback"], str]
 
@@ -21,17 +21,29 @@ def next_step(
     settings: InterviewOptions,
     flags: Sequence[str],
     followup_criterion: str | None,
+    *,
+    challenge_due: bool = False,
+    stretch_due: bool = False,
 ) -> Step:
-    """Probe a gap, steer an off-topic answer back once, offer a hint for a non-answer, or grade
-    and move on; the follow-up budget bounds all but grading."""
+    """Challenge a wrong claim, probe a gap, raise the bar on a strong answer, steer an
+    off-topic answer back once, offer a hint for a non-answer, or grade and move on; the
+    follow-up budget bounds all but grading.
+
+    A wrong claim comes first: it costs more than a gap. The bar is raised only when nothing is
+    left to probe.
+    """
     if current["followups"] >= settings["max_followups"]:
         return "grade"
     if "non-answer" in flags:
         return "hint" if current["hints"] == 0 else "grade"
     if "off-topic" in flags and not current["redirected"]:
         return "redirect"
+    if challenge_due:
+        return "challenge"
     if followup_criterion:
         return "probe"
+    if stretch_due:
+        return "stretch"
     return "grade"
 
 
@@ -42,7 +54,8 @@ def probe_prefix(flags: Sequence[str]) -> str:
 
 def spoken_part(step: Step, flags: Sequence[str], settings: InterviewOptions) -> Spoken | None:
     """Which of a model's texts the interviewer says next after `step`: its follow-up when
-    probing, its feedback when grading with feedback after each answer, else none."""
+    probing, its feedback when grading with feedback after each answer, else none (a challenge
+    and a stretch probe are the interviewer's own words)."""
     if step == "probe":
         return "followup", probe_prefix(flags)
     if step == "grade" and settings["feedback"] == "each":
