@@ -110,3 +110,19 @@ def test_a_hint_caps_the_question_and_the_transcript_holds_the_verdict(settings,
     assert verdict["verdict"] in ("strong hire", "hire", "lean no hire", "no hire")
     assert verdict["graded_by"] == "offline" and verdict["indicative"] is True
     assert "Verdict for" in done.messages[-1]["text"]
+
+
+def test_skipping_the_follow_up_after_an_answer_counts_the_question_as_answered(settings, bank):
+    from agent.grading.rubrics import Bank
+    from agent.interview.interviewer import Interviewer, interview_options
+
+    one = Bank([bank.get("seed-inference-latency")])
+    with Interviewer(settings, bank=one) as iv:
+        start = iv.start(interview_options(questions=1, max_followups=2, seed=3))
+        iv.reply(start.interview_id, "I would quantize the model to INT8.")
+        done = iv.reply(start.interview_id, "skip")
+        state = iv.state(start.interview_id)
+    assert done.finished
+    assert "skipped" not in state["grades"][0]["flags"] and state["grades"][0]["score"] > 0
+    assert state["report"]["questions_answered"] == 1
+    assert state["report"]["questions_skipped"] == 0

@@ -309,8 +309,7 @@ def record_grade(state: InterviewState, deps: Deps) -> dict:
         assessment = None
     if assessment is None:
         assessment = unanswered(question).model_dump()
-    elif command == "skip" and "skipped" not in assessment["flags"]:
-        assessment = {**assessment, "flags": [*assessment["flags"], "skipped"]}
+    # "skip" after an answer only declines the follow-up: the question counts as answered.
     assessment = _with_hint_cap(assessment, current["hints"])
     grade = {
         **assessment,
