@@ -25,11 +25,14 @@ from agent.interview.interviewer import (
     Interviewer,
     InterviewError,
     interview_options,
+    is_generated_id,
     new_interview_id,
     range_text,
     settle_heap,
 )
+from agent.interview.nodes import Said
 from agent.interview.state import InterviewOptions
+from agent.profiles import Profile
 from agent.storage.checkpoints import StorageError
 from agent.storage.records import open_records
 from agent.storage.transcripts import TranscriptError, check_id, to_markdown
@@ -98,14 +101,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             max_followups=args.followups if args.followups is not None else settings.max_followups,
             feedback=args.feedback,
             seed=args.seed,
-            resume=_resume_lines(args),
+            resume=_cv_lines(args),
         )
     except InterviewError as exc:
         raise CliError(str(exc)) from None
-    interview_id = check_id(args.resume) if args.resume else new_interview_id()
+    interview_id = _continued_id(args) or new_interview_id()
     with Interviewer(settings) as interviewer:
         settle_heap()
-        _out(_banner(interviewer.provider))
+        _out(_banner(interviewer.provider, settings.active))
         if interactive:
             _out("Answer in as many lines as you like; an empty line sends it.")
             _out("Commands: hint, repeat, skip, end.")
@@ -120,20 +123,18 @@ def _interview(
     args: argparse.Namespace,
     interactive: bool,
 ) -> None:
-    """Start or resume the interview, then take answers until it is over. Once it has begun,
+    """Start or continue the interview, then take answers until it is over. Once it has begun,
     an interruption or a storage failure says how to continue it."""
-    again = _resume_command(interview_id, args)
+    again = _continue_command(interview_id, args)
     live = _Live()
-    if not args.resume:
+    if not args.continue_id:
         interviewer.hold_open(interview_id)
         _out(f"Interview {interview_id} (to continue it later: `{again}`)")
     try:
-        if args.resume:
-            result = _resume(interviewer, interview_id, live)
+        if args.continue_id:
+            result = _continue(interviewer, interview_id, live)
         else:
-            result = interviewer.start(
-                options, interview_id=interview_id, on_text=live.text, on_delta=live.delta
-            )
+            result = interviewer.start(options, interview_id=interview_id, on_said=live.hear)
             _show(result, live)
         while not result.finished:
             answer = _read_answer(interactive)
@@ -142,9 +143,7 @@ def _interview(
             if len(answer) > MAX_ANSWER_CHARS:
                 _out(f"(answer truncated to {MAX_ANSWER_CHARS} characters)")
                 answer = answer[:MAX_ANSWER_CHARS]
-            result = interviewer.reply(
-                interview_id, answer, on_text=live.text, on_delta=live.delta
-            )
+            result = interviewer.reply(interview_id, answer, on_said=live.hear)
             _show(result, live)
     except KeyboardInterrupt:
         raise Interrupted(again) from None
@@ -153,7 +152,7 @@ def _interview(
     _out(f"\nTranscript: {interviewer.store.path_for(interview_id)}")
 
 
-def _resume(interviewer: Interviewer, interview_id: str, live: _Live):
+def _continue(interviewer: Interviewer, interview_id: str, live: _Live):
     state = interviewer.state(interview_id)
     if state is None:
         raise CliError(f"no interview with id {interview_id}")
@@ -163,73 +162,107 @@ def _resume(interviewer: Interviewer, interview_id: str, live: _Live):
         raise CliError(
             f"interview {interview_id} has already finished; see `interviewer show {interview_id}`"
         )
-    _out(f"Resuming interview {interview_id}.")
+    _out(f"Continuing interview {interview_id}.")
     # A crash can cut a turn short: finish it and bring the transcript up to date.
-    result = interviewer.recover(interview_id, on_text=live.text, on_delta=live.delta)
+    result = interviewer.recover(interview_id, on_said=live.hear)
     if not result.messages:
         _out(f"\nInterviewer: {interviewer.waiting_prompt(interview_id)}")
     _show(result, live)
     return result
 
 
-def _resume_command(interview_id: str, args: argparse.Namespace) -> str:
+def _continue_command(interview_id: str, args: argparse.Namespace) -> str:
     """The command that continues this interview, with the profile it was run with."""
-    profile = f" --profile {args.profile}" if getattr(args, "profile", None) else ""
-    return f"interviewer run --resume {interview_id}{profile}"
+    profile = f" --profile {args.profile}" if args.profile else ""
+    return f"interviewer run --continue {interview_id}{profile}"
 
 
-def _resume_lines(args: argparse.Namespace) -> list[str]:
+def _continued_id(args: argparse.Namespace) -> str | None:
+    """The interview `--continue` names, refused with the right option when it is a CV file."""
+    value = args.continue_id
+    if value is None:
+        return None
+    if args.cv or args.bullet:
+        raise CliError("--cv and --bullet start a new interview; leave them out with --continue")
+    if Path(value).is_file() or "." in value or os.sep in value:
+        raise CliError(
+            f"--continue takes an interview id (see `interviewer list`), and {value!r} looks "
+            f"like a file: to give your CV, use --cv {value}"
+        )
+    return check_id(value)
+
+
+def _cv_lines(args: argparse.Namespace) -> list[str]:
     lines = list(args.bullet or [])
-    if args.resume_file:
+    if args.cv:
+        if is_generated_id(args.cv) and not Path(args.cv).exists():
+            raise CliError(
+                f"--cv takes a file of CV lines, and {args.cv!r} is an interview id: to continue "
+                f"that interview, use --continue {args.cv}"
+            )
         try:
-            lines += Path(args.resume_file).read_text(encoding="utf-8").splitlines()
+            lines += Path(args.cv).read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
-            raise CliError(f"cannot read resume file {args.resume_file}: {exc}") from None
+            raise CliError(f"cannot read the CV file {args.cv}: {exc}") from None
     return lines
 
 
-def _banner(provider: Provider) -> str:
-    profile = getattr(provider, "profile", None)
-    where = f" at {profile.base_url}, profile {profile.name}" if profile is not None else ""
+def _banner(provider: Provider, profile: Profile) -> str:
+    """Who grades; `profile` is the one the provider was made from."""
+    where = f" at {profile.base_url}, profile {profile.name}" if profile.brain == "llm" else ""
     return f"Graded by: {provider.brain} ({provider.model}){where}"
 
 
 class _Live:
-    """Prints interviewer messages as the graph produces them, and a model's words as it
-    writes them: deltas open a preview line that the complete message then closes (or, when
-    the model's reply was not used, follows with what was really said)."""
+    """Prints the interviewer's words as they are said. A model's drafts open a line that grows
+    as it writes; the message with the draft's id then ends the line with what the draft had not
+    shown yet or, when the model's reply was not used and the message says something else,
+    follows on a line of its own."""
 
     def __init__(self) -> None:
-        self.preview = ""
-        self.shown: list[str] = []
+        self.draft_id: str | None = None
+        self.drafted = ""
+        self.shown: set[str] = set()  # ids of the messages printed
 
-    def delta(self, piece: str) -> None:
-        if not self.preview:
-            sys.stdout.write("\nInterviewer: ")
-        self.preview += piece
-        sys.stdout.write(printable(piece))
-        sys.stdout.flush()
-
-    def text(self, text: str) -> None:
-        self.shown.append(text)
-        if self.preview:
-            same, self.preview = text == self.preview, ""
-            _out()
-            if same:
+    def hear(self, said: Said) -> None:
+        if self.draft_id is not None and said.message_id != self.draft_id:
+            self.end_draft()
+        if not said.final:
+            if self.draft_id is None:
+                sys.stdout.write("\nInterviewer: ")
+                self.draft_id = said.message_id
+            if not said.text.startswith(self.drafted):  # drafts only grow; if not, start anew
+                sys.stdout.write("\nInterviewer: ")
+                self.drafted = ""
+            sys.stdout.write(printable(said.text[len(self.drafted) :]))
+            sys.stdout.flush()
+            self.drafted = said.text
+            return
+        self.shown.add(said.message_id)
+        if self.draft_id == said.message_id:
+            drafted = self.drafted
+            self.end_draft(newline=False)
+            if said.text.startswith(drafted):
+                _out(said.text[len(drafted) :])
                 return
-        _out(f"\nInterviewer: {text}")
+            _out()
+        _out(f"\nInterviewer: {said.text}")
+
+    def end_draft(self, *, newline: bool = True) -> None:
+        if self.draft_id is not None and newline:
+            _out()
+        self.draft_id, self.drafted = None, ""
 
 
 def _show(result, live: _Live | None = None) -> None:
     """Messages of a turn not already printed live, and any save warning."""
-    shown = live.shown if live else []
-    for message in result.messages:
-        if message["text"] in shown:
-            shown.remove(message["text"])
-        else:
-            _out(f"\nInterviewer: {message['text']}")
+    shown = live.shown if live else set()
     if live:
-        live.shown, live.preview = [], ""
+        live.end_draft()
+    for message in result.messages:
+        if message.get("id") not in shown:
+            _out(f"\nInterviewer: {message['text']}")
+    shown.clear()
     if result.save_error:
         _out(f"Warning: {result.save_error} (the interview goes on; it is kept in the checkpoint)")
 
@@ -500,6 +533,19 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(message)
 
 
+class _Renamed(argparse.Action):
+    """An option's former name: it works as the `new` one does, with a note saying so."""
+
+    def __init__(self, option_strings: list[str], dest: str, *, new: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, metavar=new.lstrip("-").upper(), **kwargs)
+        self.help = argparse.SUPPRESS
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        _err(f"interviewer: note: {option_string} is now {self.new}; the old name still works")
+        setattr(namespace, self.dest, values)
+
+
 def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
     """An argparse type: a whole number from `low` (to `high`), refused argparse's way."""
     bounds = f"of at least {low}" if high is None else range_text((low, high))
@@ -537,11 +583,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--seed", type=_whole(*SEEDS), help="make the question choice reproducible"
     )
-    run.add_argument("--resume", metavar="ID", help="continue an unfinished interview")
     run.add_argument(
-        "--bullet", action="append", metavar="TEXT", help="a resume line to deep-dive (repeatable)"
+        "--continue", dest="continue_id", metavar="ID", help="continue an unfinished interview"
     )
-    run.add_argument("--resume-file", metavar="FILE", help="resume lines to deep-dive, one a line")
+    run.add_argument(
+        "--bullet", action="append", metavar="TEXT", help="a CV line to deep-dive (repeatable)"
+    )
+    run.add_argument("--cv", metavar="FILE", help="a file of CV lines to deep-dive, one a line")
+    # The former spellings, from when a CV was a "resume" too.
+    run.add_argument("--resume", dest="continue_id", action=_Renamed, new="--continue")
+    run.add_argument("--resume-file", dest="cv", action=_Renamed, new="--cv")
     run.set_defaults(func=cmd_run)
 
     lst = sub.add_parser("list", help="stored transcripts")

@@ -171,7 +171,7 @@ def test_odd_interview_ids_are_rejected_everywhere(bad, settings, bank, tmp_path
 def test_cli_rejects_odd_ids_in_one_line(bad, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("INTERVIEWER_TRANSCRIPTS_DIR", str(tmp_path / "transcripts"))
     monkeypatch.delenv("INTERVIEWER_CONFIG", raising=False)
-    for argv in (["show", bad], ["show", bad, "--format", "json"], ["run", "--resume", bad],
+    for argv in (["show", bad], ["show", bad, "--format", "json"], ["run", "--continue", bad],
                  ["regrade", bad, "--profile", "offline"]):
         assert cli.main(argv) == 2, argv
         err = capsys.readouterr().err

@@ -1,5 +1,6 @@
 """The `interviewer` command as a user runs it: a real subprocess, real files."""
 
+import io
 import json
 import os
 import signal
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import _read_answer
+from agent.cli import _Live, _read_answer, _show, main
+from agent.interview.interviewer import TurnResult
+from agent.interview.nodes import Said
 from agent.storage.transcripts import Transcript
 
 from .test_engine import STRONG_LATENCY
@@ -151,11 +154,145 @@ def test_the_interview_id_comes_first_and_ctrl_c_says_how_to_continue(tmp_path):
     started = next(i for i, line in enumerate(lines) if line.startswith("Interview "))
     assert started < next(i for i, line in enumerate(lines) if "Question 1 of 2" in line)
     iid = lines[started].split()[1]
-    assert f"`interviewer run --resume {iid}`" in lines[started]
+    assert f"`interviewer run --continue {iid}`" in lines[started]
     assert proc.returncode == 130
-    assert f"interrupted; continue with `interviewer run --resume {iid}`" in err
+    assert f"interrupted; continue with `interviewer run --continue {iid}`" in err
     assert "Traceback" not in err
 
-    resumed = cli("run", "--resume", iid, stdin="end\n", env_dir=tmp_path)
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"Resuming interview {iid}." in resumed.stdout
+    continued = cli("run", "--continue", iid, stdin="end\n", env_dir=tmp_path)
+    assert continued.returncode == 0, continued.stderr
+    assert f"Continuing interview {iid}." in continued.stdout
+    assert continued.stderr == ""
+
+
+# --- continuing an interview and giving a CV use different words ------------------------------
+
+CV_LINE = "Cut inference latency from 200 ms to 50 ms with batching and quantization"
+
+
+@pytest.fixture
+def in_folder(tmp_path, monkeypatch):
+    """`cli.main` in-process, with transcripts in `tmp_path` and the working folder there too."""
+    monkeypatch.setenv("INTERVIEWER_TRANSCRIPTS_DIR", str(tmp_path / "transcripts"))
+    monkeypatch.delenv("INTERVIEWER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cv.txt").write_text(CV_LINE + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def _run(monkeypatch, capsys, *args: str, stdin: str = "end\n") -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(["run", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _started_id(out: str) -> str:
+    return next(line.split()[1] for line in out.splitlines() if line.startswith("Interview "))
+
+
+def test_cv_file_opens_with_a_deep_dive_and_continue_takes_the_id(in_folder, monkeypatch, capsys):
+    code, out, err = _run(monkeypatch, capsys, "--cv", "cv.txt", "--questions", "2", stdin="")
+    assert code == 0 and err == "", err
+    iid = _started_id(out)
+    assert "Question 1 of 2 (Projects & resume deep-dive" in out
+    assert "200 ms" in out.split("Question 1 of 2", 1)[1].splitlines()[0]
+
+    code, out, err = _run(monkeypatch, capsys, "--continue", iid)
+    assert code == 2 and "has already finished" in err
+
+
+@pytest.mark.parametrize(("old", "new"), [("--resume", "--continue"), ("--resume-file", "--cv")])
+def test_the_old_spellings_still_work_with_a_one_line_note(
+    old, new, in_folder, monkeypatch, capsys
+):
+    code, out, _ = _run(monkeypatch, capsys, "--questions", "2", stdin="")
+    iid = _started_id(out)
+    value = iid if old == "--resume" else "cv.txt"
+    code, out, err = _run(monkeypatch, capsys, old, value, "--questions", "2", stdin="")
+    assert err.splitlines()[0] == f"interviewer: note: {old} is now {new}; the old name still works"
+    if old == "--resume":
+        assert code == 2 and f"interview {iid} has already finished" in err
+    else:
+        assert code == 0 and len(err.splitlines()) == 1
+        assert "Projects & resume deep-dive" in out
+
+
+@pytest.mark.parametrize("option", ["--continue", "--resume"])
+def test_continue_given_a_cv_file_says_to_use_cv(option, in_folder, monkeypatch, capsys):
+    for value in ("cv.txt", str(in_folder / "cv.txt"), "notes.md"):
+        code, out, err = _run(monkeypatch, capsys, option, value)
+        assert code == 2 and out == ""
+        error = err.splitlines()[-1]
+        assert error == (
+            f"interviewer: error: --continue takes an interview id (see `interviewer list`), "
+            f"and {value!r} looks like a file: to give your CV, use --cv {value}"
+        )
+    assert not (in_folder / "transcripts").exists() or not list(
+        (in_folder / "transcripts").glob("*.json")
+    ), "nothing was started"
+
+
+def test_a_cv_that_is_an_interview_id_says_to_use_continue(in_folder, monkeypatch, capsys):
+    iid = "20261207-101500-a1b2c3"
+    code, out, err = _run(monkeypatch, capsys, "--cv", iid)
+    assert code == 2 and out == ""
+    assert err == (
+        f"interviewer: error: --cv takes a file of CV lines, and {iid!r} is an interview id: "
+        f"to continue that interview, use --continue {iid}\n"
+    )
+    (in_folder / iid).write_text(CV_LINE, encoding="utf-8")  # a file of that name is a CV
+    code, out, err = _run(monkeypatch, capsys, "--cv", iid, "--questions", "1", stdin="")
+    assert code == 0 and "Projects & resume deep-dive" in out, err
+
+
+def test_continue_with_cv_lines_is_refused(in_folder, monkeypatch, capsys):
+    code, out, _ = _run(monkeypatch, capsys, "--questions", "2", stdin="")
+    iid = _started_id(out)
+    for extra in (["--cv", "cv.txt"], ["--bullet", CV_LINE]):
+        code, out, err = _run(monkeypatch, capsys, "--continue", iid, *extra)
+        assert code == 2 and out == ""
+        assert err == (
+            "interviewer: error: --cv and --bullet start a new interview; "
+            "leave them out with --continue\n"
+        )
+
+
+# --- a model's words, printed as they are written --------------------------------------------
+
+
+def test_a_draft_grows_on_one_line_and_its_message_ends_it(capsys):
+    live = _Live()
+    for text in ("What", "What would you", "What would you measure?"):
+        live.hear(Said("m3", text, final=False))
+    live.hear(Said("m3", "What would you measure?", final=True))
+    live.hear(Said("m4", "Question 2 of 2: why?", final=True))
+    assert capsys.readouterr().out == (
+        "\nInterviewer: What would you measure?\n\nInterviewer: Question 2 of 2: why?\n"
+    )
+
+
+def test_a_message_that_supersedes_its_draft_follows_on_a_line_of_its_own(capsys):
+    live = _Live()
+    live.hear(Said("m3", "Feedback: Good", final=False))
+    live.hear(Said("m3", "Note: the model failed; graded offline.", final=True))
+    assert capsys.readouterr().out == (
+        "\nInterviewer: Feedback: Good\n\nInterviewer: Note: the model failed; graded offline.\n"
+    )
+
+
+def test_messages_heard_live_are_not_printed_again_even_with_the_same_words(capsys):
+    live = _Live()
+    question = "Question 1 of 1: what is p99?"
+    live.hear(Said("m0", question, final=True))
+    turn = TurnResult(
+        interview_id="x",
+        messages=[
+            {"id": "m0", "role": "interviewer", "text": question},
+            {"id": "m2", "role": "interviewer", "text": question},  # a repeat, not heard live
+        ],
+        finished=False,
+        transcript_path=None,
+    )
+    _show(turn, live)
+    assert capsys.readouterr().out == f"\nInterviewer: {question}\n" * 2

@@ -95,7 +95,7 @@ def _kill(proc: subprocess.Popen) -> None:
 
 def _finish(transcripts: Path, log: Path, interview_id: str, answers: list[str]) -> str:
     """Resume, give `answers`, let input run out (which ends the interview); return the output."""
-    proc = _spawn(transcripts, log, "--resume", interview_id)
+    proc = _spawn(transcripts, log, "--continue", interview_id)
     proc.communicate("".join(a + "\n" for a in answers), timeout=120)
     output = log.read_text()
     assert proc.returncode == 0, output
@@ -120,7 +120,7 @@ def test_sigkill_after_acknowledged_answers_loses_none_and_resume_finishes(tmp_p
 
     output = _finish(transcripts, log, iid, ANSWERS[3:5])
 
-    assert f"Resuming interview {iid}." in output
+    assert f"Continuing interview {iid}." in output
     assert "Interviewer: None" not in output
     transcript = store.load(iid)
     assert transcript.status == "finished" and transcript.report is not None
@@ -140,9 +140,9 @@ def test_sigkill_at_any_point_of_a_turn_keeps_every_answer_taken(tmp_path, bank)
     delays = (0.0, 0.004, 0.008, 0.012, 0.02, 0.04)
     for resumes, (answer, delay) in enumerate(zip(ANSWERS, delays, strict=False)):
         if resumes:
-            proc = _spawn(transcripts, log, "--resume", iid)
+            proc = _spawn(transcripts, log, "--continue", iid)
             _wait_for(
-                lambda n=resumes: log.read_text().count(f"Resuming interview {iid}.") == n,
+                lambda n=resumes: log.read_text().count(f"Continuing interview {iid}.") == n,
                 "the resumed process",
                 proc=proc,
             )

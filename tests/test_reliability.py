@@ -71,7 +71,7 @@ def _open_progress(settings: Settings, bank: Bank, iid: str) -> None:
 OPENS = {
     "list": lambda settings, bank, iid: cli.main(["list"]),
     "show": lambda settings, bank, iid: cli.main(["show", iid]),
-    "run --resume": lambda settings, bank, iid: cli.main(["run", "--resume", iid]),
+    "run --continue": lambda settings, bank, iid: cli.main(["run", "--continue", iid]),
     "regrade": lambda settings, bank, iid: cli.main(["regrade", iid]),
     "review": _open_review,
     "progress": _open_progress,
@@ -104,7 +104,7 @@ def test_after_the_repair_list_show_and_regrade_tell_the_truth(settings, bank, m
     assert cli.main(["show", iid]) == 0
     assert "## Report" in capsys.readouterr().out
     assert cli.main(["regrade", iid]) == 0
-    assert cli.main(["run", "--resume", iid]) == 2
+    assert cli.main(["run", "--continue", iid]) == 2
     assert "has already finished" in capsys.readouterr().err
 
 
@@ -185,7 +185,7 @@ def test_a_second_run_on_an_open_interview_is_told_so_and_the_first_keeps_every_
         _wait_for(lambda: len(_candidate_texts(store, iid)) == 1, "answer 1 on disk", proc=first)
 
         second = subprocess.run(
-            [sys.executable, "-m", "agent", "run", "--resume", iid],
+            [sys.executable, "-m", "agent", "run", "--continue", iid],
             input=ANSWERS[5] + "\n",
             capture_output=True,
             text=True,
@@ -411,13 +411,13 @@ def test_a_checkpoint_database_that_cannot_be_written_gives_one_clear_sentence(
             "connect",
             lambda *a, **k: limited(*a, **k) if "check_same_thread" in k else real(*a, **k),
         )
-        code = cli.main(["run", "--resume", iid])
+        code = cli.main(["run", "--continue", iid])
 
     err = capsys.readouterr().err
     assert code != 0
     assert err.startswith("interviewer: error:") and err.count("\n") == 1, err
     assert reason in err and str(settings.checkpoints) in err
-    assert f"interviewer run --resume {iid}" in err  # what to do
+    assert f"interviewer run --continue {iid}" in err  # what to do
     assert _candidate_texts(TranscriptStore(settings.transcripts_dir), iid) == ANSWERS[:1]
     with Interviewer(settings, bank=bank) as iv:  # the command it gave, once the disk is fixed
         iv.recover(iid)
