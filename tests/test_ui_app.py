@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -425,28 +423,45 @@ def test_settings_show_configuration_with_keys_hidden(
     assert "Question bank" in [s.value for s in at.subheader]
 
 
-def test_settings_model_check_is_absent_cleanly(
-    transcripts: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "agent.doctor", None)
-    at = run_app("views/settings.py")
-    assert any("not available" in i.value for i in at.info)
-
-
 def test_settings_model_check_runs_and_shows_the_verdict(
     transcripts: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    check = types.SimpleNamespace(name="profile", status="ok", detail="offline engine", ms=None)
-    fake = types.ModuleType("agent.doctor")
-    fake.run_doctor = lambda settings, profile=None: types.SimpleNamespace(  # type: ignore[attr-defined]
-        checks=[check], verdict="Ready: checked " + settings.transcripts_dir.name, ok=True
-    )
-    monkeypatch.setitem(sys.modules, "agent.doctor", fake)
+    import agent.doctor
+
+    def run_doctor(settings, profile=None):
+        report = agent.doctor.DoctorReport(profile={"name": profile or settings.profile})
+        report.add("profile", "ok", "offline engine")
+        report.add("reachable", "warn", "slow answer", ms=812.4)
+        report.verdict = "Ready: checked " + settings.transcripts_dir.name
+        return report
+
+    monkeypatch.setattr(agent.doctor, "run_doctor", run_doctor)
     at = run_app("views/settings.py")
     button(at, "Run the model check").click().run()
     assert not at.exception, at.exception
     assert at.success[0].value == "Ready: checked transcripts"
-    assert list(at.dataframe[-1].value["Check"]) == ["profile"]
+    table = at.dataframe[-1].value
+    assert list(table["Check"]) == ["profile", "reachable"]
+    assert list(table["Result"]) == ["ok", "warning"]
+
+
+def test_settings_model_check_that_fails_says_so_in_red(
+    transcripts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent.doctor
+
+    def run_doctor(settings, profile=None):
+        report = agent.doctor.DoctorReport(profile={})
+        report.add("reachable", "fail", "connection refused")
+        report.verdict = "Not usable: the server does not answer"
+        return report
+
+    monkeypatch.setattr(agent.doctor, "run_doctor", run_doctor)
+    at = run_app("views/settings.py")
+    button(at, "Run the model check").click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["Not usable: the server does not answer"]
+    assert not at.success
 
 
 # --- errors --------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import streamlit as st
 from pydantic import SecretBytes, SecretStr
 
 from agent.config import Settings, load_settings
+from agent.grading.providers import Provider
 from agent.grading.rubrics import TRACK_TITLES, RubricError
 from agent.interview.interviewer import Interviewer, InterviewError, settle_heap
 from agent.interview.progress import parse_time
@@ -134,11 +135,9 @@ def interviewer() -> Interviewer:
     raise AssertionError("unreachable")
 
 
-def brain_banner(provider: Any, *, compact: bool = False) -> None:
+def brain_banner(provider: Provider, *, compact: bool = False) -> None:
     """Say plainly which brain grades the answers (never a key)."""
-    brain, model = str(provider.brain), str(provider.model)
-    describe = getattr(provider, "describe", None)
-    detail = str(describe()) if callable(describe) else f"{model} ({brain})"
+    brain, model, detail = provider.brain, provider.model, provider.describe()
     if brain == "offline":
         if compact:
             st.caption(

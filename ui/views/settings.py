@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -13,24 +11,15 @@ from components import brain_banner, interviewer, masked_settings, track_title
 from agent.config import Settings
 from agent.grading.rubrics import DIFFICULTIES
 
+if TYPE_CHECKING:
+    from agent.doctor import DoctorReport
+
 STATUS_WORDS = {"ok": "ok", "warn": "warning", "fail": "FAILED", "skip": "skipped"}
 
 
-def find_doctor() -> Callable | None:
-    """`agent.doctor.run_doctor`, or None where this version has no model check."""
-    try:
-        doctor = importlib.import_module("agent.doctor")
-    except ModuleNotFoundError as exc:
-        if exc.name == "agent.doctor":
-            return None
-        raise
-    return getattr(doctor, "run_doctor", None)
-
-
-def show_doctor_report(report: Any) -> None:
+def show_doctor_report(report: DoctorReport) -> None:
     """The doctor's findings: one row per check, then its verdict."""
-    checks = getattr(report, "checks", None)
-    if checks:
+    if report.checks:
         st.dataframe(
             pd.DataFrame(
                 [
@@ -40,7 +29,7 @@ def show_doctor_report(report: Any) -> None:
                         "Time (ms)": c.ms,
                         "Detail": c.detail,
                     }
-                    for c in checks
+                    for c in report.checks
                 ]
             ),
             hide_index=True,
@@ -50,38 +39,26 @@ def show_doctor_report(report: Any) -> None:
                 "Detail": st.column_config.TextColumn(width="large"),
             },
         )
-    verdict = str(getattr(report, "verdict", "") or "")
-    if verdict:
-        (st.success if getattr(report, "ok", False) else st.error)(verdict)
-    elif not checks:
-        st.text(str(report))
+    if report.verdict:
+        (st.success if report.ok else st.error)(report.verdict)
 
 
 def show_doctor(settings: Settings) -> None:
     st.subheader("Model check")
-    try:
-        run_doctor = find_doctor()
-    except Exception as exc:  # the module exists but cannot be imported
-        st.error(f"The model check could not be loaded: {exc}", icon=":material/error:")
-        return
-    if run_doctor is None:
-        st.info("The model check (`interviewer doctor`) is not available in this version. "
-                "The offline rubric engine needs no check.", icon=":material/info:")
-        return
     st.caption("Checks that a profile's model is reachable, accepts the key, answers, streams, "
                "and which structured-output mode works (the same as `interviewer doctor`).")
-    profiles = sorted(getattr(settings, "profiles", {}) or {})
-    active = getattr(settings, "profile", None)
+    profiles = sorted(settings.profiles)
     chosen = None
     if len(profiles) > 1:
-        chosen = st.selectbox(
-            "Profile to check", profiles, index=profiles.index(active) if active in profiles else 0
-        )
+        index = profiles.index(settings.profile) if settings.profile in profiles else 0
+        chosen = st.selectbox("Profile to check", profiles, index=index)
     if not st.button("Run the model check", icon=":material/stethoscope:"):
         return
+    from agent.doctor import run_doctor  # loads the model SDK: only when a check is asked for
+
     try:
         with st.spinner("Checking the model…"):
-            report = run_doctor(settings, chosen) if chosen else run_doctor(settings)
+            report = run_doctor(settings, chosen)
     except Exception as exc:
         st.error(f"The model check could not run: {exc}", icon=":material/error:")
         return
