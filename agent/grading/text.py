@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -10,6 +11,8 @@ from functools import cached_property, lru_cache
 import snowballstemmer
 
 _STEMMER = snowballstemmer.stemmer("english")
+# The stemmer keeps its working state on itself: two threads stemming at once corrupt it.
+_STEMMER_LOCK = threading.Lock()
 _TOKEN = re.compile(r"[a-z0-9]+")
 # A sentence ends at . ! ? ; or a line break, but not inside numbers ("0.5") or "e.g.".
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<=[.!?;])\s+|\n+|(?<=:)\s*\n")
@@ -76,7 +79,8 @@ def stem(word: str) -> str:
     if 4 <= len(word) <= 6 and word[-1] == "s" and word not in _NOT_PLURAL:
         if not _VOWELS.intersection(word[:-2]):
             word = word[:-1]
-    return _STEMMER.stemWord(word)
+    with _STEMMER_LOCK:
+        return _STEMMER.stemWord(word)
 
 
 def words(text: str) -> list[str]:
