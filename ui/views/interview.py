@@ -1,6 +1,6 @@
 """Interview page: set up an interview, answer in the chat, read the report at the end.
 
-The interview id lives in the URL (`?interview=ID`), so a reload or a new tab resumes it.
+The interview id lives in the URL (`?interview=ID`), so a reload or a new tab continues it.
 """
 
 from __future__ import annotations
