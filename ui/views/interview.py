@@ -141,7 +141,8 @@ def setup(iv: Interviewer) -> None:
             feedback=feedback,
             resume=(resume or "").splitlines(),  # cleaned by interview_options
         )
-        custom = [practice_question] if practice_question is not None else None
+        # Stored as its file has it: the bank adds the field-wide claims when it is asked.
+        custom = None if practice_question is None else [iv.bank.as_written(practice_question.id)]
         with st.spinner("Preparing your interview…"):
             result = iv.start(options, custom_questions=custom)
     except ValueError as exc:  # InterviewError, or no question matches the choices
