@@ -10,7 +10,9 @@ only) and `OPENAI_BASE_URL`.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -80,6 +82,10 @@ class Settings(BaseModel):
             return self
         self.profile_named(name)
         return self.model_copy(update={"profile": name})
+
+    def with_added(self, profile: Profile) -> Settings:
+        """The same settings with one more profile (or another under its name)."""
+        return self.model_copy(update={"profiles": {**self.profiles, profile.name: profile}})
 
     def public(self) -> dict[str, object]:
         """The settings as they may be displayed: every key masked."""
@@ -167,3 +173,64 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(settings)"
         raise ConfigError(f"{path or 'settings'}: {where}: {first['msg']}") from None
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _toml_string(value: str) -> str:
+    # JSON's escapes (\" \\ \n \uXXXX) are TOML's; the result is checked by reading it back.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def save_profile(
+    settings: Settings,
+    profile: Profile,
+    *,
+    default: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Path:
+    """Add `profile` to the config file as a `[profiles.NAME]` table, and make it the default
+    profile if asked; the file it writes to, created if need be.
+
+    A key is never written: only `api_key_env`, the name of the variable that holds it. The new
+    file is read back the way `load_settings` reads it before it replaces the old one."""
+    env = os.environ if env is None else env
+    path = settings.config_file or DEFAULT_CONFIG
+    old, _ = _read_config({**env, "INTERVIEWER_CONFIG": str(path)}) if path.exists() else ({}, None)
+    if profile.name in (old.get("profiles") or {}) or profile.name == OFFLINE.name:
+        raise ConfigError(f"{path} already has a profile {profile.name!r}; choose another name")
+    table = {"base_url": profile.base_url, "model": profile.model}
+    if profile.api_key_env:
+        table["api_key_env"] = profile.api_key_env
+    name = profile.name if _BARE_KEY.fullmatch(profile.name) else _toml_string(profile.name)
+    text = path.read_text(encoding="utf-8").rstrip("\n") if path.exists() else ""
+    lines = [*([text, ""] if text else []), f"[profiles.{name}]"]
+    lines += [f"{key} = {_toml_string(value)}" for key, value in table.items()]
+    if default:
+        lines = _with_default("\n".join(lines).splitlines(), profile.name)
+    new_text = "\n".join(lines) + "\n"
+    try:
+        data = tomllib.loads(new_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: the profile could not be written as TOML: {exc}") from None
+    if data["profiles"][profile.name] != table or (default and data.get("profile") != profile.name):
+        raise ConfigError(f"{path}: the profile could not be written as TOML")
+    _file_values(data, path, env)  # every profile still builds, the OpenAI-key rule holds
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(new_text, encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def _with_default(lines: list[str], name: str) -> list[str]:
+    """The file's lines with `profile = NAME` among its top-level settings (before any table)."""
+    first_table = next(
+        (i for i, line in enumerate(lines) if line.lstrip().startswith("[")), len(lines)
+    )
+    setting = f"profile = {_toml_string(name)}"
+    for i in range(first_table):
+        if re.match(r"\s*profile\s*=", lines[i]):
+            return [*lines[:i], setting, *lines[i + 1 :]]
+    return [*lines[:first_table], setting, "", *lines[first_table:]]

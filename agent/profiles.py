@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 OPENAI_HOST = "api.openai.com"
 PLACEHOLDER_KEY = "not-needed"
+ENTERED = "entered for this session"  # a key's source when typed in, never saved
 StructuredMode = Literal["json_schema", "json_object+schema", "json_object", "prompt"]
 STRUCTURED_MODES: tuple[StructuredMode, ...] = StructuredMode.__args__
 
@@ -97,11 +98,19 @@ class Profile(BaseModel):
 OFFLINE = Profile(name="offline", brain="offline", model="rubric-engine")
 
 
-def _resolve_key(name: str, raw: dict, base_url: str, env: Mapping[str, str]) -> tuple[str, str]:
+def _resolve_key(
+    name: str, raw: dict, base_url: str, env: Mapping[str, str], entered: str | None
+) -> tuple[str, str]:
     """The profile's key and where it came from, enforcing the OpenAI-key rule."""
     openai_key = env.get("OPENAI_API_KEY", "")
     openai_url = is_openai_url(base_url)
-    if raw.get("api_key"):
+    if entered:
+        if raw.get("api_key") or raw.get("api_key_env"):
+            raise ConfigError(
+                f"profile {name!r}: give the key or the variable that holds it, not both"
+            )
+        key, source = entered, ENTERED
+    elif raw.get("api_key"):
         key, source = str(raw["api_key"]), "config file"
     elif raw.get("api_key_env"):
         var = str(raw["api_key_env"])
@@ -124,8 +133,12 @@ def _resolve_key(name: str, raw: dict, base_url: str, env: Mapping[str, str]) ->
     return key, source
 
 
-def build_profile(name: str, raw: Mapping[str, object], env: Mapping[str, str]) -> Profile:
-    """A profile from its TOML table; OPENAI_BASE_URL applies where base_url is not set."""
+def build_profile(
+    name: str, raw: Mapping[str, object], env: Mapping[str, str], *, entered_key: str | None = None
+) -> Profile:
+    """A profile from its TOML table; OPENAI_BASE_URL applies where base_url is not set.
+
+    `entered_key` is a key typed in for this session: the profile holds it in memory only."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"profile {name!r}: must be a table")
     data = dict(raw)
@@ -133,7 +146,7 @@ def build_profile(name: str, raw: Mapping[str, object], env: Mapping[str, str]) 
         data.setdefault("model", "rubric-engine")
     data.setdefault("base_url", env.get("OPENAI_BASE_URL") or OPENAI_BASE_URL)
     base_url = str(data["base_url"])
-    key, source = _resolve_key(name, data, base_url, env)
+    key, source = _resolve_key(name, data, base_url, env, entered_key)
     data.pop("api_key", None)
     try:
         secret = SecretStr(key) if key else None

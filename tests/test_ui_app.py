@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from agent.config import load_settings
@@ -19,6 +21,7 @@ from agent.grading.rubrics import load_bank
 from agent.interview.interviewer import Interviewer, interview_options
 from agent.storage.records import Records
 from agent.storage.transcripts import TranscriptStore
+from devtools.fakeserver import FakeServer, answer_of, echo_grader
 
 ROOT = Path(__file__).resolve().parent.parent
 UI = ROOT / "ui"
@@ -440,7 +443,7 @@ def test_settings_model_check_runs_and_shows_the_verdict(
     button(at, "Run the model check").click().run()
     assert not at.exception, at.exception
     assert at.success[0].value == "Ready: checked transcripts"
-    table = at.dataframe[-1].value
+    [table] = [df.value for df in at.dataframe if "Check" in df.value]
     assert list(table["Check"]) == ["profile", "reachable"]
     assert list(table["Result"]) == ["ok", "warning"]
 
@@ -462,6 +465,116 @@ def test_settings_model_check_that_fails_says_so_in_red(
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == ["Not usable: the server does not answer"]
     assert not at.success
+
+
+@pytest.fixture
+def model_server(transcripts: Path) -> Iterator[FakeServer]:
+    """A loopback model server that grades any answer and passes the model check. The
+    interviewers the app cached (one holds a model client) are closed after the test."""
+    with FakeServer(api_key=TYPED_KEY, responder=echo_grader()) as server:
+        yield server
+        st.cache_resource.clear()
+        assert server.errors == [], server.errors
+
+
+TYPED_KEY = "typed-in-key-0123456789"
+
+
+def local_profile(config: Path, server: FakeServer, name: str = "local") -> None:
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f'[profiles.{name}]\nbase_url = "{server.base_url}"\nmodel = "fake-model"\n'
+        'api_key_env = "LOCAL_MODEL_KEY"\ntimeout = 5\nbackoff = 0\nmax_attempts = 2\n',
+        encoding="utf-8",
+    )
+
+
+def fill(at: AppTest, **values: str) -> None:
+    """Type into the text inputs labelled as the keywords say (`base_url` -> "Base URL")."""
+    labels = {"name": "Name", "base_url": "Base URL", "model": "Model"}
+    for field, value in values.items():
+        label = labels.get(field, field)
+        [box] = [t for t in at.text_input if t.label == label or t.label.startswith(label)]
+        box.input(value)
+
+
+def test_settings_switch_this_session_to_a_configured_model_check_it_and_grade_with_it(
+    transcripts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_server: FakeServer
+) -> None:
+    monkeypatch.setenv("LOCAL_MODEL_KEY", TYPED_KEY)
+    local_profile(tmp_path / "interviewer.toml", model_server)
+    at = run_app("views/settings.py")
+    assert "rubric engine" in unescape(at.info[0].value), "the default grades until switched"
+    at.selectbox(key="settings_profile").set_value("local").run()
+    button(at, "Use for this session").click().run()
+    assert not at.exception, at.exception
+    assert "fake-model" in unescape(at.info[0].value)
+
+    button(at, "Run the model check").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value.startswith("Ready: fake-model")
+    [table] = [df.value for df in at.dataframe if "Check" in df.value]
+    assert list(table["Result"]) == ["ok"] * 6
+    assert {r.path for r in model_server.requests} >= {"/v1/models", "/v1/chat/completions"}
+
+    at.switch_page("views/interview.py").run()
+    start_from_setup(at, questions=1)
+    at.chat_input[0].set_value(GOOD_ANSWER).run()
+    assert not at.exception, at.exception
+    assert any(answer_of(r) == GOOD_ANSWER for r in model_server.completions), "model graded it"
+    saved = TranscriptStore(transcripts).load(at.query_params["interview"])
+    assert saved.brain == "llm" and saved.model == "fake-model"
+    assert load_settings().profile == "offline", "the file's default is left as it was"
+
+
+def test_settings_add_a_model_with_a_key_typed_for_this_session_only(
+    transcripts: Path, tmp_path: Path, model_server: FakeServer
+) -> None:
+    config = tmp_path / "interviewer.toml"
+    at = run_app("views/settings.py")
+    fill(at, name="box", base_url="localhost:11434", model="fake-model")
+    button(at, "Add for this session").click().run()
+    assert "must be an http(s) URL" in at.error[0].value
+
+    fill(at, base_url=model_server.base_url, **{"Or the key itself": TYPED_KEY})
+    button(at, "Add for this session").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="settings_profile").value == "box"
+    assert "fake-model" in unescape(at.info[0].value), "the session grades with it at once"
+    button(at, "Run the model check").click().run()
+    assert at.success[0].value.startswith("Ready: fake-model"), everything(at)
+    assert {r.authorization for r in model_server.requests} == {f"Bearer {TYPED_KEY}"}
+
+    fill(at, name="box-saved")
+    button(at, "Add and save to interviewer.toml").click().run()
+    assert not at.exception, at.exception
+    assert "key you typed is not saved" in at.success[0].value
+    saved = load_settings().profiles["box-saved"]
+    assert saved.base_url == model_server.base_url and saved.key() == "not-needed"
+    assert "box-saved" in config.read_text(encoding="utf-8")
+    on_disk = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()]
+    assert not any(TYPED_KEY.encode() in data for data in on_disk), "the key was written"
+    assert TYPED_KEY not in everything(at)
+
+
+def test_settings_save_a_model_whose_key_is_in_a_variable_as_the_default(
+    transcripts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_server: FakeServer
+) -> None:
+    monkeypatch.setenv("BOX_KEY", TYPED_KEY)
+    at = run_app("views/settings.py")
+    fill(at, name="box", base_url=model_server.base_url, model="fake-model",
+         **{"Environment variable": "BOX_KEY"})
+    at.checkbox[0].check()
+    button(at, "Add and save to interviewer.toml").click().run()
+    assert not at.exception, at.exception
+    text = (tmp_path / "interviewer.toml").read_text(encoding="utf-8")
+    assert 'profile = "box"' in text and 'api_key_env = "BOX_KEY"' in text
+    assert TYPED_KEY not in text
+    settings = load_settings()
+    assert settings.profile == "box" and settings.active.key() == TYPED_KEY
+    fill(at, name="box")
+    button(at, "Add and save to interviewer.toml").click().run()
+    assert "already has a profile 'box'" in at.error[0].value
 
 
 # --- errors --------------------------------------------------------------------------------------

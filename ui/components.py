@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 from datetime import datetime
@@ -42,6 +43,8 @@ SETTINGS_PAGE = "views/settings.py"
 
 # Set by the Progress page for the Interview set-up: {"track": ..., "question_id": ...}
 PRACTICE_KEY = "practice"
+# Set by the Settings page, for this session only: {"profile": name, "added": {name: Profile}}
+MODEL_KEY = "session_model"
 
 # Style only (no user text): the highlight behind evidence quotes in reports.
 STYLE = """
@@ -111,6 +114,16 @@ def current_settings() -> Settings:
         raise  # unreachable: fail() stops the run
 
 
+def session_settings(settings: Settings) -> Settings:
+    """`settings` with the model this session chose on the Settings page, and the profiles it
+    added there (their keys in memory only)."""
+    choice = st.session_state.get(MODEL_KEY) or {}
+    for profile in (choice.get("added") or {}).values():
+        settings = settings.with_added(profile)
+    chosen = choice.get("profile")
+    return settings.with_profile(chosen) if chosen in settings.profiles else settings
+
+
 @st.cache_resource(
     show_spinner="Loading the question bank…", max_entries=4, on_release=Interviewer.close
 )
@@ -121,10 +134,12 @@ def _cached_interviewer(key: str, _settings: Settings) -> Interviewer:
 
 
 def interviewer() -> Interviewer:
-    """One interviewer per configuration, shared by all sessions of this server."""
-    settings = current_settings()
+    """One interviewer per configuration, shared by all sessions of this server that use it."""
+    settings = session_settings(current_settings())
+    # Keys are masked in the JSON: a digest tells two keys typed in for a profile apart.
+    digest = hashlib.sha256(settings.active.key().encode()).hexdigest()
     try:
-        return _cached_interviewer(settings.model_dump_json(), settings)
+        return _cached_interviewer(f"{settings.model_dump_json()} {digest}", settings)
     except RubricError as exc:
         fail(f"The question bank could not be loaded: {exc}")
     except StorageError as exc:

@@ -1,20 +1,26 @@
-"""Settings page: the active configuration (keys hidden), where transcripts go, the model check."""
+"""Settings page: the model that grades (pick, add, check, save), the configuration (keys
+hidden), where transcripts go, the question bank."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
-from components import brain_banner, interviewer, masked_settings, track_title
+from components import MODEL_KEY, brain_banner, interviewer, masked_settings, track_title
 
-from agent.config import Settings
+from agent.config import DEFAULT_CONFIG, Settings, save_profile
 from agent.grading.rubrics import DIFFICULTIES
+from agent.profiles import ConfigError, Profile, build_profile
 
 if TYPE_CHECKING:
     from agent.doctor import DoctorReport
 
 STATUS_WORDS = {"ok": "ok", "warn": "warning", "fail": "FAILED", "skip": "skipped"}
+CHOICE_KEY = "settings_profile"  # the profile picked in the Model section's list
+NEXT_CHOICE_KEY = "settings_profile_next"  # one to pick there on the next run (just added)
+SAVED_KEY = "settings_saved"  # where a profile was just saved, said once
 
 
 def show_doctor_report(report: DoctorReport) -> None:
@@ -43,32 +49,114 @@ def show_doctor_report(report: DoctorReport) -> None:
         (st.success if report.ok else st.error)(report.verdict)
 
 
-def show_doctor(settings: Settings) -> None:
-    st.subheader("Model check")
-    st.caption("Checks that a profile's model is reachable, accepts the key, answers, streams, "
-               "and which structured-output mode works (the same as `interviewer doctor`).")
-    profiles = sorted(settings.profiles)
-    chosen = None
-    if len(profiles) > 1:
-        index = profiles.index(settings.profile) if settings.profile in profiles else 0
-        chosen = st.selectbox("Profile to check", profiles, index=index)
-    if not st.button("Run the model check", icon=":material/stethoscope:"):
-        return
+def profile_label(profile: Profile) -> str:
+    return f"{profile.name} · {profile.describe()}"
+
+
+def check_model(settings: Settings, name: str) -> None:
+    """Run `interviewer doctor` on one profile and show what it found."""
     from agent.doctor import run_doctor  # loads the model SDK: only when a check is asked for
 
     try:
         with st.spinner("Checking the model…"):
-            report = run_doctor(settings, chosen)
+            report = run_doctor(settings, name)
     except Exception as exc:
         st.error(f"The model check could not run: {exc}", icon=":material/error:")
         return
     show_doctor_report(report)
 
 
+def choose_model(settings: Settings) -> None:
+    """Pick the profile that grades this session's interviews, and check it."""
+    st.subheader("Model")
+    st.caption(
+        "Which brain grades your interviews in this browser session. The model check tests "
+        "that a profile's model is reachable, accepts the key, answers, streams, and which "
+        "structured-output mode works (the same as `interviewer doctor`)."
+    )
+    names = sorted(settings.profiles)
+    if (pending := st.session_state.pop(NEXT_CHOICE_KEY, None)) in names:
+        st.session_state[CHOICE_KEY] = pending
+    if st.session_state.get(CHOICE_KEY) not in names:
+        st.session_state[CHOICE_KEY] = settings.profile
+    chosen = st.selectbox(
+        "Model profile", names, format_func=lambda n: profile_label(settings.profiles[n]),
+        key=CHOICE_KEY,
+    )
+    with st.container(horizontal=True):
+        use = st.button(
+            "Use for this session", icon=":material/check:", disabled=chosen == settings.profile,
+            help="Interviews you start in this browser session are graded by this profile.",
+        )
+        check = st.button("Run the model check", icon=":material/stethoscope:")
+    if use:
+        st.session_state.setdefault(MODEL_KEY, {})["profile"] = chosen
+        st.rerun()
+    if check:
+        check_model(settings, chosen)
+
+
+def add_model(settings: Settings) -> None:
+    """A form for a new OpenAI-compatible profile: for this session, or saved to the file."""
+    where = settings.config_file or DEFAULT_CONFIG
+    with st.expander("Add a model", icon=":material/add:"), st.form("add-model"):
+        st.caption(
+            "Any OpenAI-compatible server: OpenAI, or a local Ollama, llama.cpp, vLLM or LM "
+            "Studio. The key comes from an environment variable you name, or you type it in "
+            "for this session only: it is never saved, logged or shown."
+        )
+        name = st.text_input("Name", placeholder="ollama")
+        base_url = st.text_input("Base URL", placeholder="http://localhost:11434/v1",
+                                 help="Empty: OpenAI's API (https://api.openai.com/v1).")
+        model = st.text_input("Model", placeholder="qwen2.5:7b-instruct")
+        key_env = st.text_input(
+            "Environment variable holding the key (optional)", placeholder="VLLM_API_KEY",
+            help="Its value is read from the app's environment; the file keeps only its name "
+            "(api_key_env). A local server without a key needs neither this nor a key below.",
+        )
+        key = st.text_input("Or the key itself, for this session only (optional)",
+                            type="password")
+        default = st.checkbox(f"Make it the default in {where.name} when saving")
+        with st.container(horizontal=True):
+            add = st.form_submit_button("Add for this session", type="primary")
+            save = st.form_submit_button(f"Add and save to {where.name}", icon=":material/save:")
+    if not (add or save):
+        return
+    if not name.strip():
+        st.error("Give the model a name, such as ollama.", icon=":material/error:")
+        return
+    given = {"base_url": base_url, "model": model, "api_key_env": key_env}
+    try:
+        profile = build_profile(
+            name.strip(),
+            {field: value.strip() for field, value in given.items() if value.strip()},
+            os.environ,
+            entered_key=key or None,
+        )
+        if save:
+            path = save_profile(settings, profile, default=default)
+    except ConfigError as exc:
+        st.error(f"The model could not be added: {exc}", icon=":material/error:")
+        return
+    choice = st.session_state.setdefault(MODEL_KEY, {})
+    if key or not save:  # a key typed in stays in this session's memory, never in the file
+        choice.setdefault("added", {})[profile.name] = profile
+    choice["profile"] = profile.name
+    st.session_state[NEXT_CHOICE_KEY] = profile.name
+    if save:
+        kept = " The key you typed is not saved: it is used in this session only." if key else ""
+        st.session_state[SAVED_KEY] = f"Saved profile {profile.name} to {path}.{kept}"
+    st.rerun()
+
+
 iv = interviewer()
 settings = iv.settings
 st.title("Settings")
 brain_banner(iv.provider)
+if saved := st.session_state.pop(SAVED_KEY, None):
+    st.success(saved, icon=":material/save:")
+choose_model(settings)
+add_model(settings)
 
 st.subheader("Active configuration")
 st.caption("Read from the environment (`INTERVIEWER_*`, `OPENAI_*`) and the config file where "
@@ -103,5 +191,3 @@ st.dataframe(
     ),
     hide_index=True,
 )
-
-show_doctor(settings)
