@@ -7,6 +7,7 @@ its control characters instead of handing them to the terminal.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import logging
 import os
@@ -16,7 +17,16 @@ from pathlib import Path
 
 from agent.config import Settings, load_settings
 from agent.grading.providers import Provider, make_provider
-from agent.grading.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS, RubricError, load_bank
+from agent.grading.rubrics import (
+    COMPANY_TYPES,
+    DIFFICULTIES,
+    ROLES,
+    TRACKS,
+    Bank,
+    Question,
+    RubricError,
+    load_bank,
+)
 from agent.grading.screen import command_of
 from agent.interview.interviewer import (
     FOLLOWUPS,
@@ -39,6 +49,7 @@ from agent.storage.transcripts import TranscriptError, check_id, to_markdown
 from agent.terminal import printable, printable_json
 
 MAX_ANSWER_CHARS = 100_000
+DEFAULT_QUESTIONS = 3
 
 
 class CliError(Exception):
@@ -91,12 +102,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         # Bytes that are not UTF-8 become U+FFFD in the answer, whatever the locale says,
         # instead of ending the interview with a decoding error.
         sys.stdin.reconfigure(errors="replace")
+    chosen = list(dict.fromkeys(args.question or []))
     try:
         options = interview_options(
             role=args.role,
             company_type=args.company_type,
             tracks=args.track or [],
-            questions=args.questions,
+            questions=_question_count(args, chosen),
             difficulty=args.difficulty,
             max_followups=args.followups if args.followups is not None else settings.max_followups,
             feedback=args.feedback,
@@ -107,24 +119,53 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(str(exc)) from None
     interview_id = _continued_id(args) or new_interview_id()
     with Interviewer(settings) as interviewer:
+        first = _chosen_questions(interviewer.bank, chosen, settings)
         settle_heap()
         _out(_banner(interviewer.provider, settings.active))
         if interactive:
             _out("Answer in as many lines as you like; an empty line sends it.")
             _out("Commands: hint, repeat, skip, end.")
-        _interview(interviewer, interview_id, options, args, interactive)
+        _interview(interviewer, interview_id, options, first, args, interactive)
     return 0
+
+
+def _question_count(args: argparse.Namespace, chosen: list[str]) -> int:
+    """How many questions: `--questions`, or enough for those chosen with `--question`."""
+    if args.questions is None:
+        return max(DEFAULT_QUESTIONS, len(chosen))
+    if args.questions < len(chosen):
+        raise CliError(
+            f"argument --questions: {args.questions} is fewer than the {len(chosen)} questions "
+            "chosen with --question"
+        )
+    return args.questions
+
+
+def _chosen_questions(bank: Bank, ids: list[str], settings: Settings) -> list[Question]:
+    """The bank's questions named with `--question`, refused argparse's way when unknown."""
+    for qid in ids:
+        if qid not in bank:
+            near = difflib.get_close_matches(qid, [q.id for q in bank.questions], n=3)
+            hint = (
+                f" (did you mean {', '.join(near)}?)"
+                if near
+                else f" (the ids are in {settings.rubrics_dir})"
+            )
+            raise CliError(f"argument --question: unknown question id {qid!r}{hint}")
+    return [bank.as_written(qid) for qid in ids]
 
 
 def _interview(
     interviewer: Interviewer,
     interview_id: str,
     options: InterviewOptions,
+    first: list[Question],
     args: argparse.Namespace,
     interactive: bool,
 ) -> None:
-    """Start or continue the interview, then take answers until it is over. Once it has begun,
-    an interruption or a storage failure says how to continue it."""
+    """Start or continue the interview (`first` leading a new one's plan), then take answers
+    until it is over. Once it has begun, an interruption or a storage failure says how to
+    continue it."""
     again = _continue_command(interview_id, args)
     live = _Live()
     if not args.continue_id:
@@ -134,7 +175,9 @@ def _interview(
         if args.continue_id:
             result = _continue(interviewer, interview_id, live)
         else:
-            result = interviewer.start(options, interview_id=interview_id, on_said=live.hear)
+            result = interviewer.start(
+                options, interview_id=interview_id, custom_questions=first, on_said=live.hear
+            )
             _show(result, live)
         while not result.finished:
             answer = _read_answer(interactive)
@@ -184,6 +227,8 @@ def _continued_id(args: argparse.Namespace) -> str | None:
         return None
     if args.cv or args.bullet:
         raise CliError("--cv and --bullet start a new interview; leave them out with --continue")
+    if args.question:
+        raise CliError("--question starts a new interview; leave it out with --continue")
     if Path(value).is_file() or "." in value or os.sep in value:
         raise CliError(
             f"--continue takes an interview id (see `interviewer list`), and {value!r} looks "
@@ -571,7 +616,11 @@ def build_parser() -> argparse.ArgumentParser:
     profile_opt.add_argument("--profile", default=argparse.SUPPRESS, help="model profile to use")
 
     run = sub.add_parser("run", help="a mock interview in the terminal", parents=[profile_opt])
-    run.add_argument("--questions", type=_whole(*QUESTIONS), default=3)
+    run.add_argument(
+        "--questions",
+        type=_whole(*QUESTIONS),
+        help=f"how many (default {DEFAULT_QUESTIONS}, or as many as --question names)",
+    )
     run.add_argument("--track", action="append", choices=TRACKS)
     run.add_argument("--role", choices=ROLES, default="ml-engineer")
     run.add_argument("--company-type", choices=COMPANY_TYPES, default="big-tech")
@@ -590,6 +639,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--bullet", action="append", metavar="TEXT", help="a CV line to deep-dive (repeatable)"
     )
     run.add_argument("--cv", metavar="FILE", help="a file of CV lines to deep-dive, one a line")
+    run.add_argument(
+        "--question",
+        action="append",
+        metavar="ID",
+        help="a bank question to ask first, as the Practise button does (repeatable)",
+    )
     # The former spellings, from when a CV was a "resume" too.
     run.add_argument("--resume", dest="continue_id", action=_Renamed, new="--continue")
     run.add_argument("--resume-file", dest="cv", action=_Renamed, new="--cv")

@@ -258,6 +258,64 @@ def test_continue_with_cv_lines_is_refused(in_folder, monkeypatch, capsys):
         )
 
 
+# --- choosing the questions -------------------------------------------------------------------
+
+
+def _planned(in_folder, out: str) -> list[str]:
+    transcript = Transcript.model_validate_json(
+        (in_folder / "transcripts" / f"{_started_id(out)}.json").read_text(encoding="utf-8")
+    )
+    return transcript.plan
+
+
+def test_question_starts_with_the_chosen_questions_in_order(in_folder, monkeypatch, capsys):
+    chosen = ["seed-llm-vs-foundation-models", "ops-quantization"]
+    args = [a for qid in chosen for a in ("--question", qid)]
+    code, out, err = _run(monkeypatch, capsys, *args, "--seed", "4", stdin="")
+    assert code == 0 and err == "", err
+    plan = _planned(in_folder, out)
+    assert plan[:2] == chosen and len(plan) == 3, "the bank fills the default three"
+    first = out.split("Question 1 of 3", 1)[1].splitlines()[0]
+    assert first.startswith(" (LLMs & foundation models")
+
+    code, out, err = _run(monkeypatch, capsys, *args, *args, "--questions", "3", stdin="")
+    assert code == 0 and _planned(in_folder, out)[:2] == chosen, "repeats are asked once"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ["--question", "seed-llm-vs-foundation-model"],
+            "argument --question: unknown question id 'seed-llm-vs-foundation-model' "
+            "(did you mean seed-llm-vs-foundation-models",
+        ),
+        (
+            ["--question", "seed-llm-vs-foundation-models", "--question", "zzz"],
+            "argument --question: unknown question id 'zzz' (the ids are in ",
+        ),
+        (
+            ["--question", "seed-llm-vs-foundation-models", "--question", "ops-quantization",
+             "--questions", "1"],
+            "argument --questions: 1 is fewer than the 2 questions chosen with --question",
+        ),
+        (
+            ["--continue", "20261207-101500-a1b2c3", "--question", "seed-llm-vs-foundation-models"],
+            "--question starts a new interview; leave it out with --continue",
+        ),
+    ],
+)
+def test_a_question_that_cannot_be_asked_is_refused_in_one_line(
+    args, error, in_folder, monkeypatch, capsys
+):
+    code, out, err = _run(monkeypatch, capsys, *args)
+    assert code == 2 and out == ""
+    assert err.startswith(f"interviewer: error: {error}") and len(err.splitlines()) == 1
+    assert not (in_folder / "transcripts").exists() or not list(
+        (in_folder / "transcripts").glob("*.json")
+    ), "nothing was started"
+
+
 # --- a model's words, printed as they are written --------------------------------------------
 
 
