@@ -33,7 +33,8 @@ def kinds(messages):
 
 def moves_on(question_id: str) -> Assessment:
     grade = CriterionGrade(id="c", score=3, max_score=3, evidence=["x"])
-    return Assessment(question_id=question_id, score=100, criteria=[grade], feedback="ok")
+    # below the stretch bar (STRETCH_FROM), so the interviewer moves on
+    return Assessment(question_id=question_id, score=70, criteria=[grade], feedback="ok")
 
 
 def test_complete_scripted_interview_writes_valid_transcript(settings, bank, scripted):
@@ -70,13 +71,68 @@ def test_weak_answer_gets_followup_on_uncovered_criterion(settings, latency_bank
     assert result.messages[0]["text"] == question.criterion(target).probe
 
 
-def test_strong_answer_moves_on(settings, latency_bank):
+def test_strong_answer_gets_a_stretch_probe_then_moves_on(settings, latency_bank):
+    question = latency_bank.get("seed-inference-latency")
     with Interviewer(settings, bank=latency_bank) as iv:
-        start = iv.start(options(questions=2, tracks=["mlops", "ml-system-design"]))
-        assert start.messages[0]["question_id"] == "seed-inference-latency"
-        result = iv.reply(start.interview_id, STRONG_LATENCY)
-    assert kinds(result.messages) == ["question"]
-    assert result.messages[0]["question_id"] == "seed-research-vs-production"
+        start = iv.start(
+            options(questions=2, max_followups=1, tracks=["mlops", "ml-system-design"])
+        )
+        assert start.messages[0]["question_id"] == question.id
+        raised = iv.reply(start.interview_id, STRONG_LATENCY)
+        moved = iv.reply(start.interview_id, STRONG_LATENCY)
+        grade = iv.state(start.interview_id)["grades"][0]
+    assert kinds(raised.messages) == ["stretch"]
+    text = raised.messages[0]["text"]
+    assert text.startswith("Good. Let me raise the bar: ")
+    assert text.removeprefix("Good. Let me raise the bar: ") == " ".join(
+        question.stretch[0].split()
+    )
+    assert kinds(moved.messages) == ["question"]
+    assert moved.messages[0]["question_id"] == "seed-research-vs-production"
+    (stretch,) = grade["stretch"]
+    assert stretch["answer"] == STRONG_LATENCY and stretch["strong"] is True
+
+
+def test_a_wrong_claim_is_challenged_in_the_candidates_words_and_a_correction_recovers_credit(
+    settings, latency_bank
+):
+    wrong = (
+        "I'd measure p99 latency, because the mean hides slow requests. "
+        "Quantization is lossless, so there is no need to re-check accuracy."
+    )
+    with Interviewer(settings, bank=latency_bank) as iv:
+        start = iv.start(options(questions=1, max_followups=2, tracks=["mlops"]))
+        challenged = iv.reply(start.interview_id, wrong)
+        state = iv.state(start.interview_id)
+        corrected = iv.reply(
+            start.interview_id,
+            "You're right, I was wrong: int8 quantization can cost accuracy, so I would "
+            "compare it against the full-precision model on a held-out set before shipping.",
+        )
+        iv.reply(start.interview_id, "end")
+        grade = iv.state(start.interview_id)["grades"][0]
+    assert kinds(challenged.messages) == ["challenge"]
+    assert challenged.messages[0]["text"].startswith(
+        'You said: "Quantization is lossless, so there is no need to re-check accuracy." '
+    )
+    assert state["current"]["challenges"][0]["outcome"] == "pending"
+    assert kinds(corrected.messages) != ["challenge"]
+    (challenge,) = grade["challenges"]
+    assert challenge["outcome"] == "corrected"
+    assert "misconception" not in grade["flags"], "the corrected sentence is no longer graded"
+    assert grade["score"] <= 70
+
+
+def test_a_repeated_wrong_claim_keeps_its_cap(settings, latency_bank):
+    wrong = "Quantization is lossless, so there is no need to re-check accuracy."
+    with Interviewer(settings, bank=latency_bank) as iv:
+        start = iv.start(options(questions=1, max_followups=1, tracks=["mlops"]))
+        iv.reply(start.interview_id, wrong)
+        iv.reply(start.interview_id, "Yes. Quantization is lossless, I am sure of it.")
+        grade = iv.state(start.interview_id)["grades"][0]
+    (challenge,) = grade["challenges"]
+    assert challenge["outcome"] == "repeated"
+    assert "misconception" in grade["flags"] and grade["score"] <= 20
 
 
 def test_followup_bound_holds(settings, latency_bank):
@@ -153,9 +209,7 @@ def test_interview_resumes_after_graph_is_rebuilt(settings, latency_bank):
     assert candidate == [WEAK_LATENCY, "skip", "end"]
 
 
-def test_every_message_is_named_by_its_place_and_heard_once_under_that_id(
-    settings, latency_bank
-):
+def test_every_message_is_named_by_its_place_and_heard_once_under_that_id(settings, latency_bank):
     heard: list[Said] = []
     with Interviewer(settings, bank=latency_bank) as iv:
         iid = iv.start(options(feedback="each"), on_said=heard.append).interview_id

@@ -18,6 +18,7 @@ Flag = Literal[
     "rambling",
     "skipped",
     "hinted",
+    "corrected",
     "offline-fallback",
 ]
 

@@ -12,7 +12,8 @@ from typing import Literal
 from langgraph.runtime import get_runtime
 from langgraph.types import interrupt
 
-from agent.grading.engine import screen_answer, unanswered
+from agent.grading.assessment import Flag
+from agent.grading.engine import assess, screen_answer, unanswered
 from agent.grading.model_reply import Speech, probe_target
 from agent.grading.providers import Provider
 from agent.grading.rubrics import TRACK_TITLES, Bank, Question
@@ -27,9 +28,14 @@ from agent.interview.next_step import (
 )
 from agent.interview.planner import select_questions
 from agent.interview.questions import InterviewQuestions
-from agent.interview.report import build_report, hint_cap, report_summary
+from agent.interview.report import CORRECTED_CAP, build_report, hint_cap, report_summary
 from agent.interview.state import Current, InterviewState, Message
 from agent.interview.verdict import whole
+
+# A strong answer (this score or more, nothing left to probe) gets a stretch probe; a reply to it
+# that the rubric engine scores this much on its own is credited in the report.
+STRETCH_FROM = 75.0
+STRETCH_STRONG = 50.0
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,11 @@ def ask_question(state: InterviewState, deps: Deps) -> dict:
         "redirected": False,
         "last_prompt": text,
         "asked_at": time.time(),
+        "awaiting": None,
+        "challenges": [],
+        "withdrawn": [],
+        "stretched": [],
+        "stretch_left": len(question.stretch),
     }
     message = _say(state, "question", text, qid)
     return {"current": current, "assessment": None, "messages": [message]}
@@ -185,9 +196,11 @@ def await_answer(state: InterviewState) -> dict:
 
 def assess_answer(state: InterviewState, deps: Deps) -> dict:
     current = dict(state["current"])
-    current["answers"] = [*current["answers"], state["pending"]["text"]]
+    reply = state["pending"]["text"]
+    current["answers"] = [*current["answers"], reply]
     question = question_of(state, deps, current["question_id"])
-    answer = "\n".join(current["answers"])
+    _resolve(current, question, reply)
+    answer = _graded_text(current)
     speech = _speech({**state, "current": current}, deps, question, answer)
     extra = {"speech": speech} if speech else {}  # only a streaming brain is given one
     assessment = deps.provider.assess(question, answer, tuple(current["probed"]), **extra)
@@ -199,6 +212,48 @@ def assess_answer(state: InterviewState, deps: Deps) -> dict:
     return update
 
 
+def _resolve(current: Current, question: Question, reply: str) -> None:
+    """What a reply to a challenge or a stretch probe settled: a wrong claim corrected (its
+    sentence no longer graded) or repeated, a harder question answered well or not."""
+    awaiting, current["awaiting"] = current.get("awaiting"), None
+    if awaiting == "challenge" and current.get("challenges"):
+        challenge = dict(current["challenges"][-1])
+        repeated = any(
+            w.claim == challenge["claim"] for w, _ in screen_answer(question, reply).claims
+        )
+        challenge["outcome"] = "repeated" if repeated else "corrected"
+        challenge["reply"] = reply
+        current["challenges"] = [*current["challenges"][:-1], challenge]
+        if not repeated:
+            current["withdrawn"] = [*current.get("withdrawn", []), challenge["quote"]]
+    elif awaiting == "stretch" and current.get("stretched"):
+        stretch = dict(current["stretched"][-1])
+        stretch["answer"] = reply
+        stretch["strong"] = assess(question, reply).score >= STRETCH_STRONG
+        current["stretched"] = [*current["stretched"][:-1], stretch]
+
+
+def _graded_text(current: Current) -> str:
+    """The answers so far, less the sentences the candidate withdrew when challenged."""
+    answer = "\n".join(current["answers"])
+    for quote in current.get("withdrawn", []):
+        answer = answer.replace(quote, "")
+    return answer
+
+
+def _due(current: Current, assessment: dict) -> dict[str, bool]:
+    """Whether a challenge or a stretch probe is due after `assessment`: a known wrong claim not
+    yet put back to the candidate; a strong answer with a stretch probe left."""
+    challenged = {c["quote"] for c in current.get("challenges", [])}
+    flags = assessment.get("flags", [])
+    return {
+        "challenge_due": any(c["quote"] not in challenged for c in assessment.get("claims", [])),
+        "stretch_due": current.get("stretch_left", 0) > 0
+        and assessment.get("score", 0) >= STRETCH_FROM
+        and not {"injection", "keyword-list", "misconception"} & set(flags),
+    }
+
+
 def _speech(state: InterviewState, deps: Deps, question: Question, answer: str) -> Speech | None:
     """Where a model's words go while it writes them: previewed as the message they become,
     decided by `next_step` from what the reply has settled so far. The preview is a draft of
@@ -207,8 +262,12 @@ def _speech(state: InterviewState, deps: Deps, question: Question, answer: str) 
     if not (deps.provider.streams and listeners and listeners.on_said):
         return None
     current, settings = state["current"], state["settings"]
-    screened = screen_answer(question, answer).flags
+    screen = screen_answer(question, answer)
+    screened = screen.flags
     asked = tuple(current["probed"])
+    challenge_due = _due(current, {"claims": [c.model_dump() for c in screen.wrong_claims()]})
+    # The score is not known while the reply streams: a stretch probe may or may not be due.
+    stretches = [False, True] if current.get("stretch_left", 0) else [False]
 
     def says(fields: dict) -> Spoken | None:
         # Fields the model has not written yet could go either way: decide only when the
@@ -223,9 +282,16 @@ def _speech(state: InterviewState, deps: Deps, question: Question, answer: str) 
         for off in off_topic:
             flags = [*screened, *(["off-topic"] if off else [])]
             for target in targets:
-                outcomes.add(
-                    spoken_part(next_step(current, settings, flags, target), flags, settings)
-                )
+                for stretch_due in stretches:
+                    step = next_step(
+                        current,
+                        settings,
+                        flags,
+                        target,
+                        challenge_due=challenge_due["challenge_due"],
+                        stretch_due=stretch_due,
+                    )
+                    outcomes.add(spoken_part(step, flags, settings))
         return outcomes.pop() if len(outcomes) == 1 else None
 
     return Speech(says, _drafts(listeners.on_said, _next_id(state)))
@@ -249,9 +315,15 @@ def probe_gap(state: InterviewState, deps: Deps) -> dict:
     assessment = state["assessment"] or {}
     question = question_of(state, deps, current["question_id"])
     since = state["pending"]["received_at"]
-    if _step(state) == "redirect":
+    step = _step(state)
+    kind = "probe"
+    if step == "redirect":
         current["redirected"] = True
         text = f"That doesn't seem to address the question. Let me ask again: {question.question}"
+    elif step == "challenge":
+        kind, text = "challenge", _challenge(current, assessment, question)
+    elif step == "stretch":
+        kind, text = "stretch", _stretch(current, question)
     else:
         criterion = assessment["followup_criterion"]
         current["probed"] = [*current["probed"], criterion]
@@ -260,7 +332,44 @@ def probe_gap(state: InterviewState, deps: Deps) -> dict:
     current["followups"] += 1
     current["last_prompt"] = text
     current["asked_at"] = time.time()
-    return {"current": current, "messages": [_say(state, "probe", text, question.id, since)]}
+    return {"current": current, "messages": [_say(state, kind, text, question.id, since)]}
+
+
+def _challenge(current: dict, assessment: dict, question: Question) -> str:
+    """Put a wrong claim back to the candidate in their own words, with a question that tests
+    it (its criterion's probe); the reply decides whether it was corrected."""
+    challenged = {c["quote"] for c in current.get("challenges", [])}
+    claim = next(c for c in assessment["claims"] if c["quote"] not in challenged)
+    current["challenges"] = [
+        *current.get("challenges", []),
+        {"claim": claim["claim"], "quote": claim["quote"], "outcome": "pending"},
+    ]
+    current["awaiting"] = "challenge"
+    criterion = claim.get("criterion")
+    test = (
+        question.criterion(criterion).probe
+        if criterion and any(c.id == criterion for c in question.criteria)
+        else "How would you check that?"
+    )
+    return f'You said: "{_short(claim["quote"])}" Are you sure? {test}'
+
+
+def _stretch(current: dict, question: Question) -> str:
+    """Raise the bar on a strong answer: the question's next stretch probe."""
+    asked = len(current.get("stretched", []))
+    probe = " ".join(question.stretch[asked].split())
+    current["stretched"] = [
+        *current.get("stretched", []),
+        {"probe": probe, "answer": "", "strong": False},
+    ]
+    current["stretch_left"] = len(question.stretch) - asked - 1
+    current["awaiting"] = "stretch"
+    return f"Good. Let me raise the bar: {probe}"
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def give_hint(state: InterviewState, deps: Deps) -> dict:
@@ -311,8 +420,16 @@ def record_grade(state: InterviewState, deps: Deps) -> dict:
         assessment = unanswered(question).model_dump()
     # "skip" after an answer only declines the follow-up: the question counts as answered.
     assessment = _with_hint_cap(assessment, current["hints"])
+    challenges = [
+        {**c, "outcome": "unanswered"} if c["outcome"] == "pending" else c
+        for c in current.get("challenges", [])
+    ]
+    if any(c["outcome"] == "corrected" for c in challenges):
+        assessment = _with_cap(assessment, CORRECTED_CAP, "corrected", "after a corrected claim")
     grade = {
         **assessment,
+        "challenges": challenges,
+        "stretch": [s for s in current.get("stretched", []) if s.get("answer")],
         "track": question.track,
         "difficulty": question.difficulty,
         "question": question.question,
@@ -330,16 +447,18 @@ def record_grade(state: InterviewState, deps: Deps) -> dict:
 
 def _with_hint_cap(assessment: dict, hints: int) -> dict:
     """A question answered with hints scores at most `hint_cap(hints)`; the feedback says so."""
-    cap = hint_cap(hints)
+    return _with_cap(assessment, hint_cap(hints), "hinted", f"with {hints} hint(s)")
+
+
+def _with_cap(assessment: dict, cap: float, flag: Flag, why: str) -> dict:
     if assessment["score"] <= cap:
         return assessment
-    feedback = re.sub(r"^Score \d+/100\.\s*", "", assessment["feedback"])
+    feedback = re.sub(r"^Score \d+/100[^.]*\.\s*", "", assessment["feedback"])
     return {
         **assessment,
         "score": cap,
-        "flags": [*assessment["flags"], "hinted"],
-        "feedback": f"Score {whole(cap)}/100 (at most {whole(cap)} with {hints} hint(s)). "
-        + feedback,
+        "flags": [*assessment["flags"], flag],
+        "feedback": f"Score {whole(cap)}/100 (at most {whole(cap)} {why}). " + feedback,
     }
 
 
@@ -372,6 +491,8 @@ def route_after_answer(
 
 
 _NODE_OF_STEP = {
+    "challenge": "probe_gap",
+    "stretch": "probe_gap",
     "probe": "probe_gap",
     "redirect": "probe_gap",
     "hint": "give_hint",
@@ -386,6 +507,7 @@ def _step(state: InterviewState) -> Step:
         state["settings"],
         assessment.get("flags", []),
         assessment.get("followup_criterion"),
+        **_due(state["current"], assessment),
     )
 
 

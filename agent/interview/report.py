@@ -31,6 +31,11 @@ def band_level(score: float) -> int:
 HINT_CAPS = (100.0, 80.0, 60.0)
 
 
+# A wrong claim corrected when challenged recovers part of the credit: the question scores at
+# most this much. A claim repeated when challenged keeps the misconception's cap.
+CORRECTED_CAP = 70.0
+
+
 def hint_cap(hints: int) -> float:
     """The most a question answered after `hints` hints can score."""
     return HINT_CAPS[min(hints, len(HINT_CAPS) - 1)]

@@ -45,6 +45,13 @@ class Current(TypedDict, total=False):
     redirected: bool
     last_prompt: str
     asked_at: float
+    # What the next reply answers when it is not the question or a probe: "challenge" (a wrong
+    # claim put back to the candidate) or "stretch" (a harder question on a strong answer).
+    awaiting: str | None
+    challenges: list[dict]  # claim, quote, outcome: pending / corrected / repeated / unanswered
+    withdrawn: list[str]  # sentences the candidate corrected when challenged: no longer graded
+    stretched: list[dict]  # probe, answer, strong
+    stretch_left: int  # stretch probes of this question not yet asked
 
 
 class Pending(TypedDict):

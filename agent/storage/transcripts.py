@@ -70,6 +70,10 @@ class Grade(_Model):
     followup: str | None = None
     note: str = ""  # why the offline engine graded it instead of the model, if it did
     claims: list[WrongClaim] = Field(default_factory=list)  # known misconceptions it stated
+    # Wrong claims put back to the candidate (claim, quote, outcome, reply), and stretch probes
+    # asked on a strong answer (probe, answer, strong).
+    challenges: list[dict] = Field(default_factory=list)
+    stretch: list[dict] = Field(default_factory=list)
 
 
 class Transcript(_Model):
