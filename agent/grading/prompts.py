@@ -57,7 +57,8 @@ is right.
 - "followup_criterion": the id of the most important criterion that scored 0 or 1 and is not \
 in the list of criteria already probed, or null when none should be probed.
 - "followup": one short, natural follow-up question about that criterion that does not reveal \
-the answer, or null when followup_criterion is null.
+the answer, or null when followup_criterion is null. When the answer states a wrong claim, the \
+follow-up challenges it instead, quoting the candidate's words, so they can correct it.
 
 Reply with a single JSON object and nothing else, matching this JSON schema:
 $schema"""

@@ -107,6 +107,30 @@ def _reasons(grades: list[dict]) -> list[dict]:
             break
         if reasons:
             break
+    for g in grades:
+        corrected = [c for c in g.get("challenges") or [] if c.get("outcome") == "corrected"]
+        if corrected and not reasons:
+            reasons.append(
+                {
+                    "kind": "corrected",
+                    "question_id": g["question_id"],
+                    "text": f"Corrected a wrong claim when challenged: {corrected[0]['claim']}",
+                    "evidence": _quote(corrected[0].get("reply", "")),
+                }
+            )
+            break
+    for g in grades:
+        strong = [s for s in g.get("stretch") or [] if s.get("strong")]
+        if strong:
+            reasons.append(
+                {
+                    "kind": "raised the bar",
+                    "question_id": g["question_id"],
+                    "text": f"Answered a harder stretch question well: {strong[0]['probe']}",
+                    "evidence": _quote(strong[0]["answer"]),
+                }
+            )
+            break
     answered = [g for g in grades if "skipped" not in g.get("flags", [])]
     skipped = [g for g in grades if "skipped" in g.get("flags", [])]
     if skipped:
