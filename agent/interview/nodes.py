@@ -16,8 +16,9 @@ from agent.grading.assessment import Flag
 from agent.grading.engine import assess, screen_answer, unanswered
 from agent.grading.model_reply import Speech, probe_target
 from agent.grading.providers import Provider
-from agent.grading.rubrics import TRACK_TITLES, Bank, Question
+from agent.grading.rubrics import DIFFICULTIES, TRACK_TITLES, Bank, Question
 from agent.grading.screen import command_of
+from agent.interview.job import job_topics
 from agent.interview.next_step import (
     FEEDBACK_PREFIX,
     Spoken,
@@ -29,13 +30,17 @@ from agent.interview.next_step import (
 from agent.interview.planner import select_questions
 from agent.interview.questions import InterviewQuestions
 from agent.interview.report import CORRECTED_CAP, build_report, hint_cap, report_summary
-from agent.interview.state import Current, InterviewState, Message
+from agent.interview.state import Current, InterviewState, Message, stored_questions
 from agent.interview.verdict import whole
 
 # A strong answer (this score or more, nothing left to probe) gets a stretch probe; a reply to it
 # that the rubric engine scores this much on its own is credited in the report.
 STRETCH_FROM = 75.0
 STRETCH_STRONG = 50.0
+# The next question's level follows the candidate: up after a question scored this much or
+# more, down after one scored this much or less.
+LEVEL_UP_FROM = 75.0
+LEVEL_DOWN_TO = 40.0
 
 
 @dataclass(frozen=True)
@@ -125,10 +130,13 @@ def question_of(state: InterviewState, deps: Deps, question_id: str) -> Question
 def plan_interview(state: InterviewState, deps: Deps) -> dict:
     settings = state["settings"]
     written = InterviewQuestions(deps.bank, state.get("custom_questions") or [])
-    custom_ids = [q["id"] for q in state.get("custom_questions") or []]
-    bank = deps.bank.with_extra([written[qid] for qid in custom_ids])
-    # Deep-dives take at most half the interview (rounded up); the bank fills the rest.
-    custom_ids = custom_ids[: (settings["questions"] + 1) // 2]
+    custom = state.get("custom_questions") or []
+    bank = deps.bank.with_extra([written[q["id"]] for q in custom])
+    # Questions chosen to practise lead; deep-dives take at most half the interview (rounded
+    # up); the bank fills the rest.
+    chosen = [q["id"] for q in custom if q.get("source") != "resume"]
+    dives = [q["id"] for q in custom if q.get("source") == "resume"]
+    custom_ids = chosen + dives[: (settings["questions"] + 1) // 2]
     plan = select_questions(
         bank,
         role=settings["role"],
@@ -138,6 +146,7 @@ def plan_interview(state: InterviewState, deps: Deps) -> dict:
         difficulty=settings["difficulty"],
         seed=settings["seed"],
         first=custom_ids,
+        job=job_topics(settings.get("job") or ""),
     )
     if not plan:
         raise ValueError("no questions match this role, tracks and difficulty")
@@ -151,8 +160,9 @@ def plan_interview(state: InterviewState, deps: Deps) -> dict:
 
 
 def ask_question(state: InterviewState, deps: Deps) -> dict:
-    qid = state["plan"][state["index"]]
-    question = question_of(state, deps, qid)
+    plan, stored = _adapted_plan(state, deps)
+    qid = plan[state["index"]]
+    question = InterviewQuestions(deps.bank, stored)[qid]
     k, n = state["index"] + 1, len(state["plan"])
     title = TRACK_TITLES[question.track]
     text = f"Question {k} of {n} ({title}, {question.difficulty}): {question.question}"
@@ -172,7 +182,53 @@ def ask_question(state: InterviewState, deps: Deps) -> dict:
         "stretch_left": len(question.stretch),
     }
     message = _say(state, "question", text, qid)
-    return {"current": current, "assessment": None, "messages": [message]}
+    update = {"current": current, "assessment": None, "messages": [message]}
+    if plan != state["plan"]:
+        update |= {"plan": plan, "questions": stored}
+    return update
+
+
+def _adapted_plan(state: InterviewState, deps: Deps) -> tuple[list[str], list[dict]]:
+    """The plan with its next bank question moved to the level the candidate has shown: one up
+    after a strong answer, one down after a weak one, within one level of the level chosen (any
+    level when none was). A question of the same track replaces it; without one, it stays."""
+    plan, stored = list(state["plan"]), stored_questions(state)
+    grades = state.get("grades") or []
+    index = state["index"]
+    custom = {q["id"] for q in state.get("custom_questions") or []}
+    if not grades or plan[index] in custom:
+        return plan, stored
+    last = grades[-1]
+    shift = 1 if last["score"] >= LEVEL_UP_FROM else -1 if last["score"] <= LEVEL_DOWN_TO else 0
+    chosen = state["settings"].get("difficulty")
+    low, high = 0, len(DIFFICULTIES) - 1
+    if chosen in DIFFICULTIES:
+        at = DIFFICULTIES.index(chosen)
+        low, high = max(low, at - 1), min(high, at + 1)
+    if last.get("difficulty") not in DIFFICULTIES:
+        return plan, stored
+    target = DIFFICULTIES[min(high, max(low, DIFFICULTIES.index(last["difficulty"]) + shift))]
+    planned = question_of(state, deps, plan[index])
+    if planned.difficulty == target:
+        return plan, stored
+    role = state["settings"]["role"]
+    options = sorted(
+        (
+            q
+            for q in deps.bank.questions
+            if q.track == planned.track
+            and q.difficulty == target
+            and role in q.roles
+            and q.source != "resume"
+            and q.id not in plan
+        ),
+        key=lambda q: (state["settings"]["company_type"] not in q.company_types, q.id),
+    )
+    if not options:
+        return plan, stored
+    plan[index] = options[0].id
+    written = InterviewQuestions(deps.bank, stored)
+    return plan, [*stored, *written.stored_copies([options[0].id])]
 
 
 def await_answer(state: InterviewState) -> dict:
@@ -463,7 +519,10 @@ def _with_cap(assessment: dict, cap: float, flag: Flag, why: str) -> dict:
 
 
 def finish_interview(state: InterviewState, deps: Deps) -> dict:
-    report = build_report(state.get("grades") or [], state["settings"])
+    grades = state.get("grades") or []
+    stored = InterviewQuestions.of_state(state, deps.bank)
+    asked = [q for g in grades if (q := stored.get(g["question_id"])) is not None]
+    report = build_report(grades, state["settings"], asked)
     text = report_summary(report)
     since = (state.get("pending") or {}).get("received_at")
     return {
