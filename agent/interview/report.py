@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from statistics import mean
 
-from agent.grading.rubrics import MISSED_AT_OR_BELOW, TRACK_TITLES
+from agent.grading.rubrics import MISSED_AT_OR_BELOW, TRACK_TITLES, Question
+from agent.interview.job import coverage, job_topics
 from agent.interview.verdict import build_verdict, whole
 
 # The lowest 0-100 score of each band, best first; below the last one: "no credit".
@@ -41,8 +43,9 @@ def hint_cap(hints: int) -> float:
     return HINT_CAPS[min(hints, len(HINT_CAPS) - 1)]
 
 
-def build_report(grades: list[dict], settings: dict) -> dict:
-    """Summarise graded questions; study topics come from the criteria scored lowest."""
+def build_report(grades: list[dict], settings: dict, asked: Sequence[Question] = ()) -> dict:
+    """Summarise graded questions; study topics come from the criteria scored lowest. `asked`
+    are the graded questions, for the report to say which topics of the job they covered."""
     per_track: dict[str, list[float]] = {}
     for grade in grades:
         per_track.setdefault(grade["track"], []).append(grade["score"])
@@ -79,6 +82,8 @@ def build_report(grades: list[dict], settings: dict) -> dict:
         ],
         "verdict": build_verdict(overall, grades, settings) if grades else None,
         "study_next": study[:12],
+        # Each topic of the job description, with the questions that covered it.
+        "job_topics": coverage(job_topics(settings.get("job") or ""), list(asked)),
         "settings": {k: settings[k] for k in ("role", "company_type", "tracks") if k in settings},
     }
 
@@ -100,6 +105,7 @@ def report_summary(report: dict) -> str:
     verdict = report.get("verdict")
     if verdict:
         lines.append(f"Verdict for {verdict['for']}: {verdict['verdict'].upper()}.")
+        lines.append(f"  The questions settled at {verdict['level_held']} level.")
         for reason in verdict["reasons"]:
             quote = f' ("{reason["evidence"]}")' if reason["evidence"] else ""
             lines.append(f"  - {reason['text']}{quote}")

@@ -32,10 +32,16 @@ def whole(score: float) -> int:
 
 
 def level_held(grades: list[dict], chosen: str | None) -> str:
-    """The level the interview was held at: the chosen one, else the most common of its
-    questions (the middle one on a tie)."""
+    """The level the verdict holds the candidate to: the one chosen, else the level the
+    questions settled at (see `settled_level`)."""
     if chosen in HIRE_BAR:
         return chosen
+    return settled_level(grades)
+
+
+def settled_level(grades: list[dict]) -> str:
+    """The level the questions settled at as the interview adapted to the candidate: the most
+    common one (the middle one on a tie)."""
     levels = [g.get("difficulty") for g in grades if g.get("difficulty") in HIRE_BAR]
     if not levels:
         return "mid"
@@ -64,6 +70,7 @@ def build_verdict(overall: float, grades: list[dict], settings: dict) -> dict:
     return {
         "verdict": verdict,
         "level": level,
+        "level_held": settled_level(grades),
         "for": _for_whom(settings, level),
         "bar": HIRE_BAR[level],
         "reasons": _reasons(grades)[:3],
