@@ -278,8 +278,14 @@ def test_question_starts_with_the_chosen_questions_in_order(in_folder, monkeypat
     first = out.split("Question 1 of 3", 1)[1].splitlines()[0]
     assert first.startswith(" (LLMs & foundation models")
 
-    code, out, err = _run(monkeypatch, capsys, *args, *args, "--questions", "3", stdin="")
-    assert code == 0 and _planned(in_folder, out)[:2] == chosen, "repeats are asked once"
+    code, out, err = _run(monkeypatch, capsys, *args, *args, "--questions", "2", stdin="")
+    assert code == 0 and _planned(in_folder, out) == chosen, "repeats are asked once"
+
+    # Chosen questions are not deep-dives: none is cut to leave room for the bank.
+    three = [*args, "--question", "ops-docker-model-serving", "--cv", "cv.txt"]
+    code, out, err = _run(monkeypatch, capsys, *three, "--questions", "4", stdin="")
+    plan = _planned(in_folder, out)
+    assert plan[:3] == [*chosen, "ops-docker-model-serving"] and plan[3].startswith("resume-")
 
 
 @pytest.mark.parametrize(

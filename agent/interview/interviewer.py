@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 QUESTIONS = (1, 20)
 FOLLOWUPS = (0, 5)
 SEEDS = (0, 2**63 - 1)  # what the checkpoint format stores as an integer
+MAX_JOB_CHARS = 20_000  # a long job advert is a few thousand characters
 # How long a turn waits for another writer's turn on the same interview to end: longer than a
 # model's slowest answer, with its retries.
 TURN_WAIT_S = 600.0
@@ -110,6 +111,7 @@ def interview_options(
     feedback: str = "end",
     resume: list[str] | None = None,
     seed: int | None = None,
+    job: str | None = None,
 ) -> InterviewOptions:
     """Validated interview settings; a bad value raises `InterviewError` naming it."""
     tracks = list(tracks or [])
@@ -132,6 +134,11 @@ def interview_options(
         _check_range("the seed", seed, SEEDS)
     if feedback not in ("each", "end"):
         raise InterviewError("feedback must be 'each' or 'end'")
+    job = (job or "").strip() or None
+    if job is not None and len(job) > MAX_JOB_CHARS:
+        raise InterviewError(
+            f"the job description is {len(job):,} characters; paste at most {MAX_JOB_CHARS:,}"
+        )
     return {
         "role": role,
         "company_type": company_type,
@@ -142,6 +149,7 @@ def interview_options(
         "feedback": feedback,  # type: ignore[typeddict-item]
         "resume": clean_bullets(list(resume or [])),
         "seed": seed if seed is not None else random.randrange(2**31),
+        "job": job,
     }
 
 

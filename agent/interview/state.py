@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Literal, NotRequired, TypedDict
 
 Feedback = Literal["each", "end"]
 
@@ -20,6 +20,9 @@ class InterviewOptions(TypedDict):
     feedback: Feedback
     resume: list[str]
     seed: int
+    # A job description pasted in: its topics weight the plan and the report covers them.
+    # Interviews started before it existed have none.
+    job: NotRequired[str | None]
 
 
 class Message(TypedDict, total=False):
