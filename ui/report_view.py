@@ -16,6 +16,7 @@ from components import company_label, criterion_title, md, role_label, track_tit
 from agent.grading.rubrics import Bank, Question
 from agent.interview.questions import InterviewQuestions, StoredQuestionError
 from agent.interview.report import band, build_report
+from agent.interview.verdict import whole
 from agent.storage.transcripts import Grade, Transcript, to_markdown
 
 BAND_COLORS = {
@@ -82,6 +83,7 @@ def show_report(t: Transcript, bank: Bank, *, key: str) -> None:
         st.caption("No question was answered, so there is nothing to score.")
         _downloads(t, key)
         return
+    _verdict(report)
     _track_chart(report)
     _study_next(report, questions)
     st.subheader("Question by question")
@@ -99,11 +101,36 @@ def _headline(t: Transcript, report: Mapping) -> None:
         f"graded by {md(t.brain)} ({md(t.model)})"
     )
     answered = int(report.get("questions_answered", 0))
+    skipped = int(report.get("questions_skipped", 0))
     c1, c2, c3 = st.columns(3)
     overall = float(report.get("overall", 0.0))
-    c1.metric("Overall", f"{overall:.0f}/100" if answered else "-", border=True)
-    c2.metric("Band", str(report.get("band", band(overall))) if answered else "-", border=True)
-    c3.metric("Questions answered", answered, border=True)
+    scored = answered or skipped
+    c1.metric("Overall", f"{whole(overall)}/100" if scored else "-", border=True)
+    c2.metric("Band", str(report.get("band", band(overall))) if scored else "-", border=True)
+    c3.metric(
+        "Questions answered",
+        answered,
+        delta=f"{skipped} skipped, counted as 0" if skipped else None,
+        delta_color="off",
+        border=True,
+    )
+
+
+def _verdict(report: Mapping) -> None:
+    verdict = report.get("verdict")
+    if not verdict:
+        return
+    st.subheader(f"Verdict: {verdict['verdict']}")
+    st.caption(
+        f"For {md(verdict['for'])}; the bar for a hire is {verdict['bar']}/100. The questions "
+        f"settled at {md(verdict.get('level_held', verdict['level']))} level."
+    )
+    for reason in verdict["reasons"]:
+        st.markdown(f"- {md(reason['text'])}")
+        if reason["evidence"]:
+            st.caption(f"“{md(reason['evidence'])}”")
+    st.markdown(f"**To change it:** {md(verdict['to_change'])}")
+    (st.info if verdict.get("indicative") else st.caption)(md(verdict["caveat"]))
 
 
 def _track_chart(report: Mapping) -> None:
