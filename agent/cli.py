@@ -114,6 +114,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             feedback=args.feedback,
             seed=args.seed,
             resume=_cv_lines(args),
+            job=_job_text(args),
         )
     except InterviewError as exc:
         raise CliError(str(exc)) from None
@@ -227,8 +228,10 @@ def _continued_id(args: argparse.Namespace) -> str | None:
         return None
     if args.cv or args.bullet:
         raise CliError("--cv and --bullet start a new interview; leave them out with --continue")
-    if args.question:
-        raise CliError("--question starts a new interview; leave it out with --continue")
+    if args.question or args.job_file:
+        raise CliError(
+            "--question and --job-file start a new interview; leave them out with --continue"
+        )
     if Path(value).is_file() or "." in value or os.sep in value:
         raise CliError(
             f"--continue takes an interview id (see `interviewer list`), and {value!r} looks "
@@ -250,6 +253,15 @@ def _cv_lines(args: argparse.Namespace) -> list[str]:
         except (OSError, UnicodeDecodeError) as exc:
             raise CliError(f"cannot read the CV file {args.cv}: {exc}") from None
     return lines
+
+
+def _job_text(args: argparse.Namespace) -> str | None:
+    if not args.job_file:
+        return None
+    try:
+        return Path(args.job_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read the job description file {args.job_file}: {exc}") from None
 
 
 def _banner(provider: Provider, profile: Profile) -> str:
@@ -644,6 +656,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="ID",
         help="a bank question to ask first, as the Practise button does (repeatable)",
+    )
+    run.add_argument(
+        "--job-file",
+        metavar="FILE",
+        help="a job description: its topics weight the questions, the report says which it covered",
     )
     # The former spellings, from when a CV was a "resume" too.
     run.add_argument("--resume", dest="continue_id", action=_Renamed, new="--continue")

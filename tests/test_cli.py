@@ -307,7 +307,7 @@ def test_question_starts_with_the_chosen_questions_in_order(in_folder, monkeypat
         ),
         (
             ["--continue", "20261207-101500-a1b2c3", "--question", "seed-llm-vs-foundation-models"],
-            "--question starts a new interview; leave it out with --continue",
+            "--question and --job-file start a new interview; leave them out with --continue",
         ),
     ],
 )
@@ -360,3 +360,25 @@ def test_messages_heard_live_are_not_printed_again_even_with_the_same_words(caps
     )
     _show(turn, live)
     assert capsys.readouterr().out == f"\nInterviewer: {question}\n" * 2
+
+
+def test_a_job_file_weights_the_plan_and_the_summary_says_which_topics_were_covered(
+    in_folder, monkeypatch, capsys
+):
+    job = "We need an MLOps engineer: MLflow model registry, Docker and Kubernetes deployment."
+    (in_folder / "job.txt").write_text(job, encoding="utf-8")
+    code, out, err = _run(
+        monkeypatch, capsys, "--job-file", "job.txt", "--questions", "2", "--followups", "0",
+        "--seed", "1", stdin="I don't know\nI don't know\n",
+    )
+    assert code == 0 and err == "", err
+    transcript = Transcript.model_validate_json(
+        (in_folder / "transcripts" / f"{_started_id(out)}.json").read_text(encoding="utf-8")
+    )
+    assert transcript.settings["job"] == job
+    assert "The job's topics covered: MLOps and deployment." in out
+
+    code, out, err = _run(monkeypatch, capsys, "--job-file", "missing.txt")
+    assert code == 2 and err.startswith(
+        "interviewer: error: cannot read the job description file missing.txt:"
+    )

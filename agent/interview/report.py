@@ -88,6 +88,16 @@ def build_report(grades: list[dict], settings: dict, asked: Sequence[Question] =
     }
 
 
+def _job_lines(rows: list[dict]) -> list[str]:
+    """Which topics of the job description the questions covered, and which they did not."""
+    covered = [row["topic"] for row in rows if row["questions"]]
+    missed = [row["topic"] for row in rows if not row["questions"]]
+    lines = [f"The job's topics covered: {', '.join(covered)}."] if covered else []
+    if missed:
+        lines.append(f"Not covered by these questions: {', '.join(missed)}.")
+    return lines
+
+
 def report_summary(report: dict) -> str:
     """The interviewer's closing words."""
     if not report["questions_answered"] and not report.get("questions_skipped"):
@@ -117,6 +127,7 @@ def report_summary(report: dict) -> str:
             f"{len(uncertain)} grade(s) are uncertain (the rubric engine's signals disagree); "
             "`interviewer regrade ID --profile NAME` grades them again with a model."
         )
+    lines += _job_lines(report.get("job_topics") or [])
     if report["study_next"]:
         topics = []
         for item in report["study_next"]:
