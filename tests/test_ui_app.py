@@ -133,6 +133,32 @@ def test_setup_offers_every_choice_and_names_the_grading_brain(transcripts: Path
     assert "rubric engine" in banner and "(rubric-engine)" in banner
 
 
+def test_a_pasted_job_description_weights_the_questions_and_the_report_covers_its_topics(
+    transcripts: Path,
+) -> None:
+    job = "ML engineer: serve models at low latency with TensorRT, and run A/B tests."
+    at = run_app()
+    at.text_area(key="setup_job").input(job).run()
+    assert any(
+        "Model serving and latency" in unescape(c.value) and "Experimentation" in c.value
+        for c in at.caption
+    ), "the topics found are shown before starting"
+    at.button_group(key="setup_tracks").set_value(["mlops"]).run()  # most cover serving
+    start_from_setup(at)
+    for _ in range(2):
+        at.chat_input[0].set_value(GOOD_ANSWER).run()
+    assert not at.exception, at.exception
+    assert "The job's topics" in [s.value for s in at.subheader]
+    shown = "\n".join(unescape(m.value) for m in at.markdown)
+    assert "**Model serving and latency**: Q" in shown
+    assert "**Experimentation and evaluation**: " in shown
+    saved = TranscriptStore(transcripts).load(at.query_params["interview"])
+    assert saved.settings["job"] == job
+    assert [r["topic"] for r in saved.report["job_topics"]] == [
+        "Model serving and latency", "Experimentation and evaluation"
+    ]
+
+
 def test_interview_runs_to_a_report_and_keeps_its_id_in_the_url(transcripts: Path) -> None:
     at = start_from_setup(run_app())
     interview_id = at.query_params["interview"]

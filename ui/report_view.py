@@ -77,7 +77,8 @@ def show_report(t: Transcript, bank: Bank, *, key: str) -> None:
             "far.",
             icon=":material/pending:",
         )
-        report = build_report([g.model_dump() for g in t.grades], t.settings)
+        asked = [q for g in t.grades if (q := lookup(questions, g.question_id)) is not None]
+        report = build_report([g.model_dump() for g in t.grades], t.settings, asked)
     _headline(t, report)
     if not report.get("questions_answered"):
         st.caption("No question was answered, so there is nothing to score.")
@@ -85,6 +86,7 @@ def show_report(t: Transcript, bank: Bank, *, key: str) -> None:
         return
     _verdict(report)
     _track_chart(report)
+    _job_topics(report, t)
     _study_next(report, questions)
     st.subheader("Question by question")
     weakest = min(range(len(t.grades)), key=lambda i: t.grades[i].score, default=0)
@@ -163,6 +165,25 @@ def _track_chart(report: Mapping) -> None:
         text=alt.Text("Score:Q", format=".0f"), color=alt.value("#333")
     )
     st.altair_chart((bars + labels).properties(height=alt.Step(40)), width="stretch")
+
+
+def _job_topics(report: Mapping, t: Transcript) -> None:
+    """Each topic of the job description, and the questions (by number) that covered it."""
+    rows = report.get("job_topics") or []
+    if not rows:
+        return
+    number = {g.question_id: i + 1 for i, g in reversed(list(enumerate(t.grades)))}
+    st.subheader("The job's topics")
+    st.caption("Topics named in the job description, and the questions of this interview on each.")
+    lines = []
+    for row in rows:
+        asked = [f"Q{number[q]}" for q in row.get("questions") or [] if q in number]
+        topic = md(str(row.get("topic", "")))
+        if asked:
+            lines.append(f"- :material/check_circle: **{topic}**: {', '.join(asked)}")
+        else:
+            lines.append(f"- :material/radio_button_unchecked: **{topic}**: not covered yet")
+    st.markdown("\n".join(lines))
 
 
 def _study_next(report: Mapping, questions: InterviewQuestions) -> None:

@@ -27,7 +27,8 @@ from report_view import lookup, show_report
 
 from agent.grading.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS
 from agent.grading.screen import command_of
-from agent.interview.interviewer import Interviewer, interview_options
+from agent.interview.interviewer import MAX_JOB_CHARS, Interviewer, interview_options
+from agent.interview.job import job_topics
 from agent.interview.questions import InterviewQuestions
 from agent.interview.state import InterviewState
 from agent.storage.transcripts import Transcript, TranscriptError
@@ -128,6 +129,16 @@ def setup(iv: Interviewer) -> None:
             "quantization\nBuilt a RAG assistant with LangChain, +30% retrieval accuracy",
             key="setup_resume",
         )
+    with st.expander("Job description (optional)", icon=":material/work:"):
+        job = st.text_area(
+            "Paste the job advert: the questions lean to its topics, and the report says which "
+            "of them were covered",
+            max_chars=MAX_JOB_CHARS, height=160, key="setup_job",
+        )
+        if topics := job_topics(job or ""):
+            st.caption("Topics found: " + md(", ".join(topics)))
+        elif (job or "").strip():
+            st.caption("No ML or AI topics found in it: the questions are chosen as usual.")
     if not st.button("Start interview", type="primary", icon=":material/play_arrow:"):
         return
     try:
@@ -140,6 +151,7 @@ def setup(iv: Interviewer) -> None:
             max_followups=int(followups),
             feedback=feedback,
             resume=(resume or "").splitlines(),  # cleaned by interview_options
+            job=job,
         )
         # Stored as its file has it: the bank adds the field-wide claims when it is asked.
         custom = None if practice_question is None else [iv.bank.as_written(practice_question.id)]
