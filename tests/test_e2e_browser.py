@@ -141,6 +141,12 @@ def test_offline_interview_report_and_review_in_a_real_browser(app_server) -> No
             followups.press("Home")
             expect(followups).to_have_value("0")
             page.get_by_text("After each answer").click()
+            # A job description: the topics it names show before the interview starts.
+            page.get_by_text("Job description (optional)").click()
+            job = page.get_by_role("textbox", name="Paste the job advert")
+            job.fill("ML engineer: serve models at low latency with TensorRT, and run A/B tests.")
+            job.press("Control+Enter")
+            expect(page.get_by_text("Topics found:")).to_contain_text("Model serving and latency")
             _shot(page, "01-setup")
             start.click()
 
@@ -170,6 +176,7 @@ def test_offline_interview_report_and_review_in_a_real_browser(app_server) -> No
             expect(page.get_by_test_id("stMetric").filter(has_text="Overall")).to_be_visible()
             expect(page.get_by_role("button", name="Download Markdown")).to_be_visible()
             expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+            expect(page.get_by_role("heading", name="The job's topics")).to_be_visible()
             _no_error_shown(page)
             _shot(page, "04-report")
             assert (transcripts / f"{interview_id}.json").exists()
