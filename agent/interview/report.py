@@ -112,15 +112,7 @@ def report_summary(report: dict) -> str:
     ]
     for track, score in report["per_track"].items():
         lines.append(f"- {TRACK_TITLES.get(track, track)}: {whole(score)}/100")
-    verdict = report.get("verdict")
-    if verdict:
-        lines.append(f"Verdict for {verdict['for']}: {verdict['verdict'].upper()}.")
-        lines.append(f"  The questions settled at {verdict['level_held']} level.")
-        for reason in verdict["reasons"]:
-            quote = f' ("{reason["evidence"]}")' if reason["evidence"] else ""
-            lines.append(f"  - {reason['text']}{quote}")
-        lines.append(f"  To change it: {verdict['to_change']}")
-        lines.append(f"  {verdict['caveat']}")
+    lines += _verdict_lines(report.get("verdict"))
     uncertain = [q for q in report["questions"] if "uncertain" in q["flags"]]
     if uncertain:
         lines.append(
@@ -128,12 +120,29 @@ def report_summary(report: dict) -> str:
             "`interviewer regrade ID --profile NAME` grades them again with a model."
         )
     lines += _job_lines(report.get("job_topics") or [])
-    if report["study_next"]:
-        topics = []
-        for item in report["study_next"]:
-            topic = f"{'; '.join(item['missing'][:2])} ({TRACK_TITLES.get(item['track'], '')})"
-            if item["missing"] and topic not in topics:
-                topics.append(topic)
-        if topics:
-            lines.append("Study next: " + ", ".join(topics[:4]))
+    lines += _study_lines(report["study_next"])
     return "\n".join(lines)
+
+
+def _verdict_lines(verdict: dict | None) -> list[str]:
+    if not verdict:
+        return []
+    lines = [
+        f"Verdict for {verdict['for']}: {verdict['verdict'].upper()}.",
+        f"  The questions settled at {verdict['level_held']} level.",
+    ]
+    for reason in verdict["reasons"]:
+        quote = f' ("{reason["evidence"]}")' if reason["evidence"] else ""
+        lines.append(f"  - {reason['text']}{quote}")
+    lines.append(f"  To change it: {verdict['to_change']}")
+    lines.append(f"  {verdict['caveat']}")
+    return lines
+
+
+def _study_lines(study: list[dict]) -> list[str]:
+    topics: list[str] = []
+    for item in study:
+        topic = f"{'; '.join(item['missing'][:2])} ({TRACK_TITLES.get(item['track'], '')})"
+        if item["missing"] and topic not in topics:
+            topics.append(topic)
+    return ["Study next: " + ", ".join(topics[:4])] if topics else []

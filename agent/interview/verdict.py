@@ -97,83 +97,74 @@ def _quote(text: str) -> str:
     return text if len(text) <= _QUOTE_CHARS else text[: _QUOTE_CHARS - 3].rstrip() + "..."
 
 
+def _reason(kind: str, grade: dict, text: str, evidence: str = "") -> dict:
+    return {
+        "kind": kind,
+        "question_id": grade["question_id"],
+        "text": text,
+        "evidence": _quote(evidence),
+    }
+
+
 def _reasons(grades: list[dict]) -> list[dict]:
-    """What decided it: a stated misconception first, then the weakest and the strongest answer,
-    each with the words that show it."""
-    reasons: list[dict] = []
+    """What decided it, each with the words that show it: a stated or corrected wrong claim
+    first, a harder question answered well, skips, then the weakest and the strongest answer."""
+    found = [
+        _claim_reason(grades),
+        _stretch_reason(grades),
+        _skip_reason(grades),
+        *_answer_reasons([g for g in grades if "skipped" not in g.get("flags", [])]),
+    ]
+    return [r for r in found if r is not None]
+
+
+def _claim_reason(grades: list[dict]) -> dict | None:
     for g in grades:
-        for claim in g.get("claims") or []:
-            reasons.append(
-                {
-                    "kind": "wrong claim",
-                    "question_id": g["question_id"],
-                    "text": f"Stated a known misconception: {claim['claim']}",
-                    "evidence": _quote(claim["quote"]),
-                }
-            )
-            break
-        if reasons:
-            break
+        if g.get("claims"):
+            claim = g["claims"][0]
+            text = f"Stated a known misconception: {claim['claim']}"
+            return _reason("wrong claim", g, text, claim["quote"])
     for g in grades:
         corrected = [c for c in g.get("challenges") or [] if c.get("outcome") == "corrected"]
-        if corrected and not reasons:
-            reasons.append(
-                {
-                    "kind": "corrected",
-                    "question_id": g["question_id"],
-                    "text": f"Corrected a wrong claim when challenged: {corrected[0]['claim']}",
-                    "evidence": _quote(corrected[0].get("reply", "")),
-                }
-            )
-            break
+        if corrected:
+            text = f"Corrected a wrong claim when challenged: {corrected[0]['claim']}"
+            return _reason("corrected", g, text, corrected[0].get("reply", ""))
+    return None
+
+
+def _stretch_reason(grades: list[dict]) -> dict | None:
     for g in grades:
         strong = [s for s in g.get("stretch") or [] if s.get("strong")]
         if strong:
-            reasons.append(
-                {
-                    "kind": "raised the bar",
-                    "question_id": g["question_id"],
-                    "text": f"Answered a harder stretch question well: {strong[0]['probe']}",
-                    "evidence": _quote(strong[0]["answer"]),
-                }
-            )
-            break
-    answered = [g for g in grades if "skipped" not in g.get("flags", [])]
+            text = f"Answered a harder stretch question well: {strong[0]['probe']}"
+            return _reason("raised the bar", g, text, strong[0]["answer"])
+    return None
+
+
+def _skip_reason(grades: list[dict]) -> dict | None:
     skipped = [g for g in grades if "skipped" in g.get("flags", [])]
-    if skipped:
-        reasons.append(
-            {
-                "kind": "skipped",
-                "question_id": skipped[0]["question_id"],
-                "text": f"Skipped {len(skipped)} question(s), counted as 0.",
-                "evidence": "",
-            }
-        )
-    if answered:
-        weakest = min(answered, key=lambda g: g["score"])
-        missed = [c for c in weakest["criteria"] if c["score"] <= MISSED_AT_OR_BELOW]
-        if weakest["score"] < 60 and missed:
-            gaps = ", ".join(m for c in missed[:2] for m in c["missing"][:1])
-            reasons.append(
-                {
-                    "kind": "gap",
-                    "question_id": weakest["question_id"],
-                    "text": f"Weakest answer ({whole(weakest['score'])}/100) left out: {gaps}.",
-                    "evidence": _quote(weakest.get("answer", "")),
-                }
-            )
-        strongest = max(answered, key=lambda g: g["score"])
-        best = max(strongest["criteria"], key=lambda c: c["score"], default=None)
-        if strongest["score"] >= 60 and best and best["evidence"]:
-            reasons.append(
-                {
-                    "kind": "strength",
-                    "question_id": strongest["question_id"],
-                    "text": f"Strongest answer ({whole(strongest['score'])}/100).",
-                    "evidence": _quote(best["evidence"][0]),
-                }
-            )
-    return reasons
+    if not skipped:
+        return None
+    return _reason("skipped", skipped[0], f"Skipped {len(skipped)} question(s), counted as 0.")
+
+
+def _answer_reasons(answered: list[dict]) -> list[dict | None]:
+    if not answered:
+        return []
+    weakest = min(answered, key=lambda g: g["score"])
+    missed = [c for c in weakest["criteria"] if c["score"] <= MISSED_AT_OR_BELOW]
+    gap = None
+    if weakest["score"] < 60 and missed:
+        gaps = ", ".join(m for c in missed[:2] for m in c["missing"][:1])
+        text = f"Weakest answer ({whole(weakest['score'])}/100) left out: {gaps}."
+        gap = _reason("gap", weakest, text, weakest.get("answer", ""))
+    strongest = max(answered, key=lambda g: g["score"])
+    best = max(strongest["criteria"], key=lambda c: c["score"], default=None)
+    strength = None
+    if strongest["score"] >= 60 and best and best["evidence"]:
+        text = f"Strongest answer ({whole(strongest['score'])}/100)."
+        strength = _reason("strength", strongest, text, best["evidence"][0])
+    return [gap, strength]
 
 
 def _to_change(verdict: Verdict, overall: float, grades: list[dict], level: str) -> str:
