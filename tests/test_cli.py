@@ -382,3 +382,29 @@ def test_a_job_file_weights_the_plan_and_the_summary_says_which_topics_were_cove
     assert code == 2 and err.startswith(
         "interviewer: error: cannot read the job description file missing.txt:"
     )
+
+
+def test_a_piped_interview_challenges_a_wrong_claim_and_ends_with_a_verdict(tmp_path):
+    wrong = "Quantization is lossless, so there is no need to re-check accuracy."
+    fixed = "I was wrong: int8 can cost accuracy, so I compare it with the fp32 model first."
+    run = cli(
+        "run",
+        "--question",
+        "seed-inference-latency",
+        "--questions",
+        "1",
+        "--followups",
+        "1",
+        stdin=f"{wrong}\n{fixed}\n",
+        env_dir=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert f'You said: "{wrong}" Are you sure?' in run.stdout
+    assert "Verdict for a " in run.stdout and "indicative" in run.stdout
+    iid = Path(run.stdout.strip().splitlines()[-1].removeprefix("Transcript: ")).stem
+    shown = cli("show", iid, "--format", "json", env_dir=tmp_path)
+    data = json.loads(shown.stdout)
+    verdicts = ("strong hire", "hire", "lean no hire", "no hire")
+    assert data["report"]["verdict"]["verdict"] in verdicts
+    (challenge,) = data["grades"][0]["challenges"]
+    assert challenge["outcome"] == "corrected" and challenge["quote"] == wrong
