@@ -705,3 +705,48 @@ def test_an_unusable_checkpoint_database_is_a_message(
     monkeypatch.setenv("INTERVIEWER_CHECKPOINT_DB", str(tmp_path))  # a folder, not a file
     at = run_app()
     assert "could not start" in at.error[0].value and str(tmp_path) in at.error[0].value
+
+
+@pytest.fixture
+def latency_only(transcripts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A bank of the one seed question on inference latency, so the question asked is known."""
+    import shutil
+
+    import yaml
+
+    from agent.grading.rubrics import default_rubrics_dir
+
+    source = default_rubrics_dir()
+    folder = tmp_path / "rubrics"
+    folder.mkdir()
+    data = yaml.safe_load((source / "seed.yaml").read_text(encoding="utf-8"))
+    data["questions"] = [q for q in data["questions"] if q["id"] == "seed-inference-latency"]
+    (folder / "seed.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    for extra in ("deep-dive.yaml",):
+        if (source / extra).exists():
+            shutil.copy(source / extra, folder / extra)
+    monkeypatch.setenv("INTERVIEWER_RUBRICS_DIR", str(folder))
+    return transcripts
+
+
+def test_pushback_quotes_a_wrong_claim_and_the_verdict_ends_the_report(latency_only: Path) -> None:
+    from tests.test_engine import STRONG_LATENCY
+
+    wrong = "Quantization is lossless, so there is no need to re-check accuracy."
+    at = start_from_setup(run_app(), questions=1, followups=2)
+    at.chat_input[0].set_value(wrong).run()
+    assert not at.exception, at.exception
+    said = [unescape(m.value) for m in at.markdown] + texts(at)
+    assert any(f'You said: "{wrong}" Are you sure?' in s for s in said), said
+    at.chat_input[0].set_value(STRONG_LATENCY).run()  # corrects the claim, covers the rubric
+    assert not at.exception, at.exception
+    said = [unescape(m.value) for m in at.markdown] + texts(at)
+    assert any("Let me raise the bar:" in s for s in said), "a strong answer raises the bar"
+    at.chat_input[0].set_value(STRONG_LATENCY).run()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith("Verdict: ") for s in at.subheader)
+    saved = TranscriptStore(latency_only).load(at.query_params["interview"])
+    (grade,) = saved.grades
+    assert [c["outcome"] for c in grade.challenges] == ["corrected"]
+    assert grade.stretch and grade.stretch[0]["answer"] == STRONG_LATENCY
+    assert saved.report["verdict"]["indicative"] is True
