@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.config import Settings, load_settings
@@ -41,6 +42,7 @@ from agent.interview.interviewer import (
     settle_heap,
 )
 from agent.interview.nodes import Said
+from agent.interview.progress import load_all, practice_history
 from agent.interview.state import InterviewOptions
 from agent.profiles import Profile
 from agent.storage.checkpoints import StorageError
@@ -103,8 +105,33 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         # instead of ending the interview with a decoding error.
         sys.stdin.reconfigure(errors="replace")
     chosen = list(dict.fromkeys(args.question or []))
+    _options(args, settings, chosen)  # refuse bad choices before opening anything
+    interview_id = _continued_id(args) or new_interview_id()
+    with Interviewer(settings) as interviewer:
+        first = _chosen_questions(interviewer.bank, chosen, settings)
+        options = _options(args, settings, chosen, interviewer)
+        settle_heap()
+        _out(_banner(interviewer.provider, settings.active))
+        if interactive:
+            _out("Answer in as many lines as you like; an empty line sends it.")
+            _out("Commands: hint, repeat, skip, end.")
+        _interview(interviewer, interview_id, options, first, args, interactive)
+    return 0
+
+
+def _options(
+    args: argparse.Namespace,
+    settings: Settings,
+    chosen: list[str],
+    interviewer: Interviewer | None = None,
+) -> InterviewOptions:
+    """The interview's options; with `interviewer`, a new interview's plan avoids the questions
+    of recent interviews and brings back those scored low a while ago."""
+    history = None
+    if interviewer is not None and not args.continue_id:
+        history = practice_history(load_all(interviewer.store)[0], datetime.now(UTC))
     try:
-        options = interview_options(
+        return interview_options(
             role=args.role,
             company_type=args.company_type,
             tracks=args.track or [],
@@ -115,19 +142,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             seed=args.seed,
             resume=_cv_lines(args),
             job=_job_text(args),
+            history=history,
         )
     except InterviewError as exc:
         raise CliError(str(exc)) from None
-    interview_id = _continued_id(args) or new_interview_id()
-    with Interviewer(settings) as interviewer:
-        first = _chosen_questions(interviewer.bank, chosen, settings)
-        settle_heap()
-        _out(_banner(interviewer.provider, settings.active))
-        if interactive:
-            _out("Answer in as many lines as you like; an empty line sends it.")
-            _out("Commands: hint, repeat, skip, end.")
-        _interview(interviewer, interview_id, options, first, args, interactive)
-    return 0
 
 
 def _question_count(args: argparse.Namespace, chosen: list[str]) -> int:

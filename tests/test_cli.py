@@ -408,3 +408,13 @@ def test_a_piped_interview_challenges_a_wrong_claim_and_ends_with_a_verdict(tmp_
     assert data["report"]["verdict"]["verdict"] in verdicts
     (challenge,) = data["grades"][0]["challenges"]
     assert challenge["outcome"] == "corrected" and challenge["quote"] == wrong
+
+
+def test_a_new_interview_leaves_out_the_questions_of_recent_ones(in_folder, monkeypatch, capsys):
+    same = ["--track", "llms", "--questions", "2", "--seed", "9", "--followups", "0"]
+    plans = []
+    for _ in range(2):
+        code, out, err = _run(monkeypatch, capsys, *same, stdin="I don't know\nskip\n")
+        assert code == 0, err
+        plans.append(_planned(in_folder, out))
+    assert not set(plans[0]) & set(plans[1]), "the same seed, other questions"

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent.grading.assessment import CriterionGrade
 from agent.interview.interviewer import Interviewer, interview_options
-from agent.interview.progress import load_all, missed_criteria, track_history
+from agent.interview.planner import select_questions
+from agent.interview.progress import (
+    RECENT,
+    REVISIT_AFTER,
+    level_changes,
+    level_history,
+    load_all,
+    missed_criteria,
+    practice_history,
+    question_changes,
+    question_history,
+    time_labels,
+)
 from agent.interview.report import build_report
 from agent.storage.transcripts import Grade, Transcript, TranscriptStore
 
 
-def grade(question_id: str, track: str, scores: dict[str, int]) -> Grade:
+def grade(question_id: str, track: str, scores: dict[str, int], difficulty: str = "mid") -> Grade:
     return Grade(
         question_id=question_id,
         question=f"What about {question_id}?",
         track=track,
-        difficulty="mid",
+        difficulty=difficulty,
         score=100 * sum(scores.values()) / (3 * len(scores)),
         criteria=[
             CriterionGrade(
@@ -54,17 +67,89 @@ def transcript(
     )
 
 
-def test_track_history_has_finished_interviews_only_oldest_first() -> None:
+def test_question_history_has_finished_interviews_only_oldest_first() -> None:
     later = transcript("b", "2026-02-01T10:00:00+00:00", [grade("q1", "mlops", {"x": 3})])
     earlier = transcript("a", "2026-01-01T10:00:00+00:00", [grade("q1", "mlops", {"x": 0})])
     unfinished = transcript(
         "c", "2026-03-01T10:00:00+00:00", [grade("q2", "llms", {"x": 3})], finished=False
     )
-    points = track_history([later, unfinished, earlier])
-    assert [(p.interview_id, p.track, p.score) for p in points] == [
-        ("a", "mlops", 0.0),
-        ("b", "mlops", 100.0),
+    points = question_history([later, unfinished, earlier])
+    assert [(p.interview_id, p.question_id, p.score) for p in points] == [
+        ("a", "q1", 0.0),
+        ("b", "q1", 100.0),
     ]
+
+
+def test_progress_compares_a_track_only_at_the_same_level() -> None:
+    first = transcript(
+        "a", "2026-01-01T10:00:00+00:00",
+        [grade("easy", "mlops", {"x": 3}, "junior"), grade("hard", "mlops", {"x": 0}, "senior")],
+    )
+    second = transcript(
+        "b", "2026-01-02T10:00:00+00:00", [grade("hard-2", "mlops", {"x": 1}, "senior")]
+    )
+    third = transcript("c", "2026-01-03T10:00:00+00:00", [grade("mid", "mlops", {"x": 3})])
+    changes = level_changes(level_history(question_history([first, second, third])))
+    by_level = {c.difficulty: c for c in changes}
+    assert [c.difficulty for c in changes] == ["junior", "mid", "senior"]
+    assert by_level["senior"].previous == 0.0 and by_level["senior"].delta == 100 / 3
+    # A first score at a level compares with nothing: not with another level's score.
+    assert by_level["junior"].delta is None and by_level["mid"].delta is None
+
+
+def test_progress_compares_a_question_with_itself() -> None:
+    runs = [
+        transcript("a", "2026-01-01T10:00:00+00:00", [grade("q1", "mlops", {"x": 0})]),
+        transcript("b", "2026-01-02T10:00:00+00:00", [grade("q2", "mlops", {"x": 3})]),
+        transcript("c", "2026-01-03T10:00:00+00:00", [grade("q1", "mlops", {"x": 2})]),
+    ]
+    [change] = question_changes(question_history(runs))
+    assert (change.question_id, change.previous, change.times) == ("q1", 0.0, 2)
+    assert change.question == "What about q1?" and round(change.delta or 0) == 67
+
+
+def test_time_labels_never_repeat_and_keep_time_order() -> None:
+    at = datetime(2026, 1, 5, 9, 14, tzinfo=UTC)
+    moments = [("c", at + timedelta(days=1)), ("a", at), ("b", at + timedelta(seconds=20))]
+    assert time_labels(moments) == {
+        "a": "Jan 05 09:14", "b": "Jan 05 09:14 (2)", "c": "Jan 06 09:14"
+    }
+    spans_years = time_labels([("a", at), ("b", at.replace(year=2027))])
+    assert spans_years == {"a": "2026 Jan 05 09:14", "b": "2027 Jan 05 09:14"}
+
+
+def _asked(tid: str, when: datetime, scores: dict[str, int]) -> Transcript:
+    return transcript(
+        tid, when.isoformat(), [grade(qid, "mlops", {"x": s}) for qid, s in scores.items()]
+    )
+
+
+def test_practice_avoids_recent_questions_and_brings_low_scores_back_after_a_while() -> None:
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    history = practice_history(
+        [
+            _asked("a", now - RECENT - timedelta(days=1), {"long-ago-good": 3, "long-ago-low": 1}),
+            _asked("b", now - REVISIT_AFTER - timedelta(hours=1), {"low": 0, "good": 3}),
+            _asked("c", now - timedelta(hours=2), {"today-low": 0, "good-then-low": 0}),
+            _asked("d", now - REVISIT_AFTER * 2, {"good-then-low": 3}),
+        ],
+        now,
+    )
+    assert set(history.avoid) == {"good", "today-low", "good-then-low"}
+    assert history.revisit == ("low", "long-ago-low"), "lowest score first"
+
+
+def test_the_planner_leaves_recent_questions_out_and_brings_due_ones_back(bank) -> None:
+    base = dict(role="ml-engineer", company_type="big-tech", tracks=["mlops"], count=3, seed=7)
+    usual = select_questions(bank, **base)
+    fresh = select_questions(bank, exclude=usual, **base)
+    assert not set(fresh) & set(usual)
+    every = [q.id for q in bank.questions if q.track == "mlops"]
+    assert set(select_questions(bank, exclude=every, **base)) == set(usual), (
+        "recent questions are still used when nothing else fits"
+    )
+    due = next(q for q in every if q not in usual)
+    assert select_questions(bank, prefer=[due], **base)[0] == due
 
 
 def test_missed_criteria_counts_misses_against_times_graded_most_missed_first() -> None:
@@ -131,7 +216,7 @@ def test_progress_reads_real_interviews(interviewer: Interviewer) -> None:
         interviewer.reply(result.interview_id, "I don't know.")
     readable, unreadable = load_all(interviewer.store)
     assert len(readable) == 2 and not unreadable
-    assert len(track_history(readable)) == 2
+    assert len(level_history(question_history(readable))) >= 2
     assert missed_criteria(readable), "a non-answer misses every criterion"
 
 
@@ -141,3 +226,25 @@ def test_delete_removes_transcript_and_checkpoint(interviewer: Interviewer) -> N
     assert path.exists() and interviewer.exists(result.interview_id)
     interviewer.delete(result.interview_id)
     assert not path.exists() and not interviewer.exists(result.interview_id)
+
+
+def test_an_interview_started_with_its_history_plans_around_it(interviewer: Interviewer) -> None:
+    options = dict(questions=2, max_followups=0, seed=3, tracks=["llms"])
+    first = interviewer.start(interview_options(**options))
+    interviewer.reply(first.interview_id, "I don't know.")
+    interviewer.reply(first.interview_id, "skip")
+    readable, _ = load_all(interviewer.store)
+    now = datetime.now(UTC)
+    history = practice_history(readable, now)
+    planned = interviewer.state(first.interview_id)["plan"]
+    assert set(history.avoid) == set(planned)
+
+    second = interviewer.start(interview_options(**options, history=history))
+    state = interviewer.state(second.interview_id)
+    assert state["settings"]["avoid"] == list(history.avoid)
+    assert not set(state["plan"]) & set(planned), "the same seed, other questions"
+
+    later = practice_history(readable, now + REVISIT_AFTER)
+    assert set(later.revisit) == set(planned), "both scored low: they come back"
+    third = interviewer.start(interview_options(**options, history=later))
+    assert set(interviewer.state(third.interview_id)["plan"]) == set(planned)

@@ -427,6 +427,30 @@ def test_progress_charts_scores_and_lists_missed_criteria(transcripts: Path) -> 
     assert before and listed and listed != before
 
 
+def test_progress_compares_like_with_like_on_a_time_axis_that_never_repeats(
+    transcripts: Path,
+) -> None:
+    from tests.test_progress import grade, transcript
+
+    store = TranscriptStore(transcripts)
+    minute = "2026-01-05T09:14:{:02d}+00:00"
+    store.save(transcript("a", minute.format(1), [grade("q-easy", "mlops", {"x": 3}, "junior")]))
+    store.save(transcript("b", minute.format(20), [grade("q-hard", "mlops", {"x": 0}, "senior")]))
+    store.save(transcript("c", minute.format(40), [grade("q-hard", "mlops", {"x": 3}, "senior")]))
+    at = run_app("views/progress.py")
+    metrics = {m.label: m for m in at.metric}
+    junior, senior = metrics["MLOps & model deployment · junior"], metrics[
+        "MLOps & model deployment · senior"
+    ]
+    assert junior.value == "100/100" and not junior.proto.delta, "nothing to compare with"
+    assert senior.proto.delta == "+100 since last time at this level"
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["encoding"]["x"]["sort"] == ["Jan 05 09:14", "Jan 05 09:14 (2)", "Jan 05 09:14 (3)"]
+    [again] = [df.value for df in at.dataframe if "Question" in df.value]
+    assert list(again["Question"]) == ["What about q-hard?"]
+    assert (list(again["Before"]), list(again["Latest"])) == ([0.0], [100.0])
+
+
 def test_progress_without_interviews_invites_one(transcripts: Path) -> None:
     at = run_app("views/progress.py")
     assert "Finish an interview" in at.info[0].value

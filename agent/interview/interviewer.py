@@ -35,6 +35,7 @@ from agent.grading.rubrics import (
 from agent.interview.cv import clean_bullets, deep_dives
 from agent.interview.graph import build_graph
 from agent.interview.nodes import Listeners, OnSaid
+from agent.interview.progress import PracticeHistory
 from agent.interview.state import InterviewOptions, InterviewState, Message
 from agent.storage.checkpoints import (
     Standing,
@@ -112,6 +113,7 @@ def interview_options(
     resume: list[str] | None = None,
     seed: int | None = None,
     job: str | None = None,
+    history: PracticeHistory | None = None,
 ) -> InterviewOptions:
     """Validated interview settings; a bad value raises `InterviewError` naming it."""
     tracks = list(tracks or [])
@@ -150,6 +152,8 @@ def interview_options(
         "resume": clean_bullets(list(resume or [])),
         "seed": seed if seed is not None else random.randrange(2**31),
         "job": job,
+        "avoid": list(history.avoid) if history else [],
+        "revisit": list(history.revisit) if history else [],
     }
 
 

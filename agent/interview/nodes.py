@@ -147,6 +147,8 @@ def plan_interview(state: InterviewState, deps: Deps) -> dict:
         seed=settings["seed"],
         first=custom_ids,
         job=job_topics(settings.get("job") or ""),
+        exclude=settings.get("avoid") or [],
+        prefer=settings.get("revisit") or [],
     )
     if not plan:
         raise ValueError("no questions match this role, tracks and difficulty")

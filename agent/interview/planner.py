@@ -62,15 +62,19 @@ def select_questions(
     exclude: Iterable[str] = (),
     first: Iterable[str] = (),
     job: Iterable[str] = (),
+    prefer: Iterable[str] = (),
 ) -> list[str]:
     """Question ids, no repeats, spread over tracks in the order the company type emphasises.
 
-    `first` ids (e.g. CV deep-dives) lead the plan; `exclude` ids (asked before) are used only
-    when nothing else fits; questions on the `job` description's topics are preferred.
+    `first` ids (e.g. CV deep-dives) lead the plan; `exclude` ids (asked recently) are used only
+    when nothing else fits; `prefer` ids (scored low a while ago) come back before the other
+    questions of their track, when they are within a level of `difficulty`; questions on the
+    `job` description's topics weigh more.
     """
     job_topics = list(job)
     rng = random.Random(seed)
     excluded = set(exclude)
+    preferred = set(prefer)
     order = _track_order(company_type, role, tracks)
     plan = [qid for qid in first if qid in bank][:count]
 
@@ -78,21 +82,26 @@ def select_questions(
         return (
             (2 if company_type in q.company_types else 0)
             + _difficulty_fit(q, difficulty)
-            + (0 if q.id not in excluded else -5)
             + job_fit(q, job_topics)
             + rng.random() * 1.5
         )
 
-    pools: dict[str, list[Question]] = {}
+    def rank(q: Question) -> tuple[bool, float]:
+        return q.id in preferred and _difficulty_fit(q, difficulty) >= 0, score(q)
+
+    fresh: dict[str, list[Question]] = {}
+    stale: dict[str, list[Question]] = {}
     for track in order:
         pool = [
             q
             for q in bank.questions
             if q.track == track and role in q.roles and q.source != "resume" and q.id not in plan
         ]
-        pools[track] = sorted(pool, key=score, reverse=True)
-    while len(plan) < count and any(pools.values()):
-        for track in order:
-            if pools[track] and len(plan) < count:
-                plan.append(pools[track].pop(0).id)
+        fresh[track] = sorted((q for q in pool if q.id not in excluded), key=rank, reverse=True)
+        stale[track] = sorted((q for q in pool if q.id in excluded), key=rank, reverse=True)
+    for pools in (fresh, stale):
+        while len(plan) < count and any(pools.values()):
+            for track in order:
+                if pools[track] and len(plan) < count:
+                    plan.append(pools[track].pop(0).id)
     return plan

@@ -1,24 +1,75 @@
-"""Progress across interviews: per-track scores over time and the criteria most often missed."""
+"""Progress across interviews, comparing like with like: the same question, or the same track
+at the same level; the criteria most often missed; and what the next interview should avoid
+(asked recently) or bring back (scored low a while ago)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from statistics import mean
 
-from agent.grading.rubrics import MISSED_AT_OR_BELOW
+from agent.grading.rubrics import DIFFICULTIES, MISSED_AT_OR_BELOW
+from agent.interview.report import BANDS
 from agent.storage.transcripts import Listing, Transcript, TranscriptStore
+
+# A question asked in the last RECENT days is left out of the next plan, unless it scored below
+# the "good" band and was asked at least REVISIT_AFTER ago: then it comes back, to be practised.
+RECENT = timedelta(days=14)
+REVISIT_AFTER = timedelta(days=3)
+REVISIT_BELOW = dict((name, floor) for floor, name in BANDS)["good"]
 
 
 @dataclass(frozen=True)
-class TrackScore:
-    """One track's score in one finished interview."""
+class QuestionScore:
+    """One question's score in one finished interview."""
+
+    interview_id: str
+    at: datetime
+    question_id: str
+    question: str
+    track: str
+    difficulty: str
+    score: float
+
+
+@dataclass(frozen=True)
+class LevelScore:
+    """One interview's mean score on the questions of one track at one level."""
 
     interview_id: str
     at: datetime
     track: str
+    difficulty: str
     score: float
+    questions: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """The latest score on one thing (a question, or a track at a level) beside the score the
+    time before on the same thing, if there was one."""
+
+    track: str
+    difficulty: str
+    latest: float
+    previous: float | None
+    times: int
+    question_id: str = ""
+    question: str = ""
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.previous is None else self.latest - self.previous
+
+
+@dataclass(frozen=True)
+class PracticeHistory:
+    """What earlier interviews say about the next one's questions."""
+
+    avoid: tuple[str, ...] = ()  # asked recently
+    revisit: tuple[str, ...] = ()  # scored low a while ago, lowest first
 
 
 @dataclass
@@ -61,16 +112,113 @@ def load_all(store: TranscriptStore) -> tuple[list[Transcript], list[Listing]]:
     return transcripts, unreadable
 
 
-def track_history(transcripts: Iterable[Transcript]) -> list[TrackScore]:
-    """Per-track scores of finished interviews, oldest first."""
-    points: list[TrackScore] = []
-    for t in transcripts:
-        if t.status != "finished" or not t.report:
-            continue
-        for track, score in (t.report.get("per_track") or {}).items():
-            points.append(TrackScore(t.id, parse_time(t.created_at), track, float(score)))
-    points.sort(key=lambda p: (p.at, p.track))
+def question_history(transcripts: Iterable[Transcript]) -> list[QuestionScore]:
+    """Every graded question of finished interviews, oldest first."""
+    points = [
+        QuestionScore(
+            t.id,
+            parse_time(t.created_at),
+            g.question_id,
+            g.question,
+            g.track,
+            g.difficulty,
+            g.score,
+        )
+        for t in transcripts
+        if t.status == "finished"
+        for g in t.grades
+    ]
+    points.sort(key=lambda p: p.at)
     return points
+
+
+def _level_order(difficulty: str) -> int:
+    return DIFFICULTIES.index(difficulty) if difficulty in DIFFICULTIES else len(DIFFICULTIES)
+
+
+def level_history(points: Iterable[QuestionScore]) -> list[LevelScore]:
+    """Per interview, the mean score of each track's questions at each level, oldest first."""
+    groups: dict[tuple[str, str, str], list[QuestionScore]] = {}
+    for p in points:
+        groups.setdefault((p.interview_id, p.track, p.difficulty), []).append(p)
+    levels = [
+        LevelScore(iid, group[0].at, track, level, mean(p.score for p in group), len(group))
+        for (iid, track, level), group in groups.items()
+    ]
+    levels.sort(key=lambda s: (s.at, s.track, _level_order(s.difficulty)))
+    return levels
+
+
+def level_changes(levels: Iterable[LevelScore]) -> list[Change]:
+    """Each track at each level: the latest score and the one the time before, by track."""
+    series: dict[tuple[str, str], list[LevelScore]] = {}
+    for s in levels:
+        series.setdefault((s.track, s.difficulty), []).append(s)
+    return [
+        Change(track, level, runs[-1].score, runs[-2].score if len(runs) > 1 else None, len(runs))
+        for (track, level), runs in sorted(
+            series.items(), key=lambda item: (item[0][0], _level_order(item[0][1]))
+        )
+    ]
+
+
+def question_changes(points: Iterable[QuestionScore]) -> list[Change]:
+    """Questions answered more than once: the latest score and the one before, most recently
+    answered first."""
+    series: dict[str, list[QuestionScore]] = {}
+    for p in points:
+        series.setdefault(p.question_id, []).append(p)
+    repeated = [runs for runs in series.values() if len(runs) > 1]
+    repeated.sort(key=lambda runs: runs[-1].at, reverse=True)
+    return [
+        Change(
+            track=last.track,
+            difficulty=last.difficulty,
+            latest=last.score,
+            previous=before.score,
+            times=len(runs),
+            question_id=last.question_id,
+            question=last.question,
+        )
+        for runs in repeated
+        for before, last in [runs[-2:]]
+    ]
+
+
+def time_labels(moments: Iterable[tuple[str, datetime]]) -> dict[str, str]:
+    """A label for each (id, time), in time order and never twice the same: the date and the
+    time of day, then "(2)", "(3)" for more in the same minute; the year when they span more
+    than one."""
+    ordered = sorted(dict(moments).items(), key=lambda item: item[1])
+    years = {at.year for _, at in ordered}
+    pattern = "%b %d %H:%M" if len(years) <= 1 else "%Y %b %d %H:%M"
+    labels: dict[str, str] = {}
+    seen: Counter[str] = Counter()
+    for key, at in ordered:
+        label = at.strftime(pattern)
+        seen[label] += 1
+        labels[key] = label if seen[label] == 1 else f"{label} ({seen[label]})"
+    return labels
+
+
+def practice_history(transcripts: Iterable[Transcript], now: datetime) -> PracticeHistory:
+    """The questions to leave out of the next plan and those to bring back (see RECENT)."""
+    last: dict[str, tuple[datetime, float | None]] = {}  # when last asked, and its score then
+    for t in transcripts:
+        at = parse_time(t.created_at)
+        scored = {g.question_id: g.score for g in t.grades}
+        asked = [turn.question_id for turn in t.turns if turn.kind == "question"]
+        for qid in dict.fromkeys([*asked, *scored]):
+            if qid and (qid not in last or at >= last[qid][0]):
+                last[qid] = (at, scored.get(qid))
+    avoid: list[str] = []
+    revisit: list[tuple[float, str]] = []
+    for qid, (at, score) in last.items():
+        if score is not None and score < REVISIT_BELOW and now - at >= REVISIT_AFTER:
+            revisit.append((score, qid))
+        elif now - at < RECENT:
+            avoid.append(qid)
+    return PracticeHistory(tuple(avoid), tuple(qid for _, qid in sorted(revisit)))
 
 
 def missed_criteria(transcripts: Iterable[Transcript], limit: int = 10) -> list[MissedCriterion]:
@@ -94,7 +242,5 @@ def missed_criteria(transcripts: Iterable[Transcript], limit: int = 10) -> list[
                         entry.last_interview_id = t.id
     missed = [m for m in table.values() if m.times_missed]
     oldest = datetime.min.replace(tzinfo=UTC)
-    missed.sort(
-        key=lambda m: (m.times_missed, m.miss_rate, m.last_missed or oldest), reverse=True
-    )
+    missed.sort(key=lambda m: (m.times_missed, m.miss_rate, m.last_missed or oldest), reverse=True)
     return missed[:limit]

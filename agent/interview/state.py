@@ -23,6 +23,11 @@ class InterviewOptions(TypedDict):
     # A job description pasted in: its topics weight the plan and the report covers them.
     # Interviews started before it existed have none.
     job: NotRequired[str | None]
+    # From the candidate's earlier interviews (agent.interview.progress.practice_history):
+    # questions asked recently, kept out of the plan, and those scored low a while ago, brought
+    # back. Interviews started before practice history have neither.
+    avoid: NotRequired[list[str]]
+    revisit: NotRequired[list[str]]
 
 
 class Message(TypedDict, total=False):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 import streamlit as st
 import turns
@@ -29,6 +30,7 @@ from agent.grading.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS
 from agent.grading.screen import command_of
 from agent.interview.interviewer import MAX_JOB_CHARS, Interviewer, interview_options
 from agent.interview.job import job_topics
+from agent.interview.progress import RECENT, REVISIT_AFTER, load_all, practice_history
 from agent.interview.questions import InterviewQuestions
 from agent.interview.state import InterviewState
 from agent.storage.transcripts import Transcript, TranscriptError
@@ -139,6 +141,14 @@ def setup(iv: Interviewer) -> None:
             st.caption("Topics found: " + md(", ".join(topics)))
         elif (job or "").strip():
             st.caption("No ML or AI topics found in it: the questions are chosen as usual.")
+    history = practice_history(load_all(iv.store)[0], datetime.now(UTC))
+    if history.avoid or history.revisit:
+        st.caption(
+            f":material/history: Practice builds on your earlier interviews: {len(history.avoid)} "
+            f"question(s) asked in the last {RECENT.days} days are left out while others fit, "
+            f"and {len(history.revisit)} you scored low on at least {REVISIT_AFTER.days} days "
+            "ago come back."
+        )
     if not st.button("Start interview", type="primary", icon=":material/play_arrow:"):
         return
     try:
@@ -152,6 +162,7 @@ def setup(iv: Interviewer) -> None:
             feedback=feedback,
             resume=(resume or "").splitlines(),  # cleaned by interview_options
             job=job,
+            history=history,
         )
         # Stored as its file has it: the bank adds the field-wide claims when it is asked.
         custom = None if practice_question is None else [iv.bank.as_written(practice_question.id)]

@@ -1,4 +1,5 @@
-"""Progress page: scores over time per track, and the rubric points missed most often."""
+"""Progress page: scores over time, compared like with like (a track at one level, the same
+question), and the rubric points missed most often."""
 
 from __future__ import annotations
 
@@ -9,65 +10,123 @@ from components import INTERVIEW_PAGE, PRACTICE_KEY, interviewer, md, track_titl
 from report_view import criterion_label, lookup
 
 from agent.interview.progress import (
+    Change,
+    LevelScore,
     MissedCriterion,
-    TrackScore,
+    level_changes,
+    level_history,
     load_all,
     missed_criteria,
-    track_history,
+    question_changes,
+    question_history,
+    time_labels,
 )
 from agent.interview.questions import InterviewQuestions
 from agent.storage.transcripts import Transcript
 
 
-def practise(track: str, question_id: str | None) -> None:
-    """Open the Interview set-up for this track, starting with the question if given."""
+def practise(track: str, question_id: str | None, level: str | None = None) -> None:
+    """Open the Interview set-up for this track (at this level), starting with the question if
+    given."""
     st.session_state[PRACTICE_KEY] = {"track": track, "question_id": question_id or ""}
     st.session_state["setup_tracks"] = [track]
+    if level:
+        st.session_state["setup_difficulty"] = level
     st.session_state.pop("interview_id", None)
     st.switch_page(INTERVIEW_PAGE)
 
 
-def history_chart(points: list[TrackScore]) -> None:
+def series_name(track: str, level: str) -> str:
+    return f"{track_title(track)} · {level}"
+
+
+def history_chart(levels: list[LevelScore]) -> None:
+    """One line per track at one level; one mark per interview, each labelled once."""
+    labels = time_labels((s.interview_id, s.at) for s in levels)
+    order = list(dict.fromkeys(labels[s.interview_id] for s in levels))
     data = pd.DataFrame(
         {
-            "Date": [p.at for p in points],
-            "Track": [track_title(p.track) for p in points],
-            "Score": [p.score for p in points],
-            "Interview": [p.interview_id for p in points],
+            "When": [labels[s.interview_id] for s in levels],
+            "Questions": [series_name(s.track, s.difficulty) for s in levels],
+            "Score": [s.score for s in levels],
+            "Asked": [s.questions for s in levels],
         }
     )
     chart = (
         alt.Chart(data)
         .mark_line(point=alt.OverlayMarkDef(size=60))
         .encode(
-            x=alt.X("Date:T", title=None, axis=alt.Axis(format="%b %d %H:%M", tickCount=6)),
+            x=alt.X("When:O", sort=order, title=None, axis=alt.Axis(labelAngle=-30)),
             y=alt.Y("Score:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)"),
             color=alt.Color(
-                "Track:N", legend=alt.Legend(orient="bottom", columns=2, title=None, labelLimit=0)
+                "Questions:N",
+                legend=alt.Legend(orient="bottom", columns=2, title=None, labelLimit=0),
             ),
-            tooltip=["Track", alt.Tooltip("Score:Q", format=".0f"), "Date:T", "Interview"],
+            tooltip=["Questions", alt.Tooltip("Score:Q", format=".0f"), "When", "Asked"],
         )
         .properties(height=320)
     )
     st.altair_chart(chart, width="stretch")
 
 
-def latest_by_track(points: list[TrackScore]) -> None:
-    by_track: dict[str, list[TrackScore]] = {}
-    for p in points:
-        by_track.setdefault(p.track, []).append(p)
-    cols = st.columns(min(len(by_track), 3) or 1)
-    for i, (track, series) in enumerate(sorted(by_track.items())):
-        last = series[-1].score
-        delta = f"{last - series[-2].score:+.0f} since last time" if len(series) > 1 else None
+def latest_by_level(changes: list[Change]) -> None:
+    """The latest score of each track at each level, beside the time before at that level."""
+    cols = st.columns(min(len(changes), 3) or 1)
+    for i, change in enumerate(changes):
+        delta = (
+            f"{change.delta:+.0f} since last time at this level"
+            if change.delta is not None
+            else None
+        )
         with cols[i % len(cols)]:
             st.metric(
-                track_title(track), f"{last:.0f}/100", delta=delta, border=True, height=130,
-                help=f"Latest score; {len(series)} interview(s) on this track",
+                series_name(change.track, change.difficulty),
+                f"{change.latest:.0f}/100",
+                delta=delta,
+                border=True,
+                height=130,
+                help=f"Mean score on {change.difficulty} questions of this track in your latest "
+                f"interview with them ({change.times} interview(s) in all); compared only with "
+                "the same track at the same level.",
             )
-            if st.button("Practise this track", icon=":material/school:", key=f"track-{track}",
-                         type="tertiary"):
-                practise(track, None)
+            if st.button(
+                "Practise this", icon=":material/school:",
+                key=f"track-{change.track}-{change.difficulty}", type="tertiary",
+                help="Start an interview on this track at this level",
+            ):
+                practise(change.track, None, change.difficulty)
+
+
+def repeated_questions(changes: list[Change]) -> None:
+    """Questions answered more than once: the latest score against the time before."""
+    if not changes:
+        return
+    st.subheader("Questions you answered again")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Question": c.question,
+                    "Track": track_title(c.track),
+                    "Level": c.difficulty,
+                    "Before": c.previous,
+                    "Latest": c.latest,
+                    "Change": c.delta,
+                    "Times": c.times,
+                }
+                for c in changes
+            ]
+        ),
+        hide_index=True,
+        column_config={
+            "Question": st.column_config.TextColumn(width="large"),
+            **{
+                name: st.column_config.NumberColumn(format="%.0f")
+                for name in ("Before", "Latest")
+            },
+            "Change": st.column_config.NumberColumn(format="%+.0f"),
+        },
+    )
 
 
 def by_question(missed: list[MissedCriterion]) -> list[list[MissedCriterion]]:
@@ -121,14 +180,18 @@ if unreadable:
     st.caption(f"{len(unreadable)} unreadable file(s) in the transcripts folder are left out; "
                "the Review page lists them.")
 
-points = track_history(transcripts)
+points = question_history(transcripts)
 st.subheader("Scores over time")
 if not points:
     st.info("Finish an interview to see your scores here.", icon=":material/insights:")
     st.page_link(INTERVIEW_PAGE, label="Start an interview", icon=":material/play_arrow:")
 else:
-    latest_by_track(points)
-    history_chart(points)
+    st.caption("Each track at each level on its own: a score is only compared with the same kind "
+               "of questions.")
+    levels = level_history(points)
+    latest_by_level(level_changes(levels))
+    history_chart(levels)
+    repeated_questions(question_changes(points))
 
 st.subheader("Most often missed")
 missed = missed_criteria(transcripts, limit=8)
