@@ -7,6 +7,7 @@ Screenshots of every step go to test-artifacts/ (git-ignored).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -177,6 +178,9 @@ def test_offline_interview_report_and_review_in_a_real_browser(app_server) -> No
             expect(page.get_by_role("button", name="Download Markdown")).to_be_visible()
             expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
             expect(page.get_by_role("heading", name="The job's topics")).to_be_visible()
+            expect(page.get_by_role("heading", name=re.compile(r"^Verdict: "))).to_be_visible()
+            indicative = page.get_by_test_id("stAlertContentInfo").get_by_text("indicative")
+            expect(indicative).to_be_visible()
             _no_error_shown(page)
             _shot(page, "04-report")
             assert (transcripts / f"{interview_id}.json").exists()
