@@ -319,6 +319,28 @@ def test_practising_a_missed_question_starts_with_it_and_keeps_resume_deep_dives
     assert state["plan"][1] == state["custom_questions"][1]["id"]
 
 
+def test_study_next_says_what_to_read_and_practises_the_question_again(transcripts: Path) -> None:
+    at = start_from_setup(run_app(), questions=1)
+    at.chat_input[0].set_value("Accuracy is all I would look at.").run()
+    assert not at.exception, at.exception
+    assert "Study next" in [s.value for s in at.subheader]
+    interview_id = at.query_params["interview"]
+    [grade] = TranscriptStore(transcripts).load(interview_id).grades
+    question = load_bank().get(grade.question_id)
+    reads = [t.removeprefix("Read: ") for t in texts(at) if t.startswith("Read: ")]
+    reference = " ".join(question.reference_answer.split())
+    assert reads and all(" ".join(r.split()) in reference for r in reads), reads
+    assert any(t.startswith(("A common wrong claim: ", "You said: ")) for t in texts(at))
+    assert not any(c.id in unescape(m.value) for m in at.markdown for c in question.criteria
+                   if "-" in c.id), "criteria by their titles, never by their ids"
+
+    button(at, "Practise this question").click().run()
+    at.switch_page("views/interview.py").run()
+    assert not at.exception, at.exception
+    assert "interview" not in at.query_params, "a new interview is set up"
+    assert question.question in texts(at) and any("asked first" in c.value for c in at.caption)
+
+
 # --- Review page ---------------------------------------------------------------------------------
 
 

@@ -11,11 +11,21 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 import streamlit as st
-from components import company_label, criterion_title, md, role_label, track_title, when
+from components import (
+    INTERVIEW_PAGE,
+    PRACTICE_KEY,
+    company_label,
+    criterion_title,
+    md,
+    role_label,
+    track_title,
+    when,
+)
 
 from agent.grading.rubrics import Bank, Question
 from agent.interview.questions import InterviewQuestions, StoredQuestionError
 from agent.interview.report import band, build_report
+from agent.interview.study import study_plan
 from agent.interview.verdict import whole
 from agent.storage.transcripts import Grade, Transcript, to_markdown
 
@@ -87,7 +97,7 @@ def show_report(t: Transcript, bank: Bank, *, key: str) -> None:
     _verdict(report)
     _track_chart(report)
     _job_topics(report, t)
-    _study_next(report, questions)
+    _study_next(t, bank, questions, key)
     st.subheader("Question by question")
     weakest = min(range(len(t.grades)), key=lambda i: t.grades[i].score, default=0)
     for i, grade in enumerate(t.grades):
@@ -186,20 +196,48 @@ def _job_topics(report: Mapping, t: Transcript) -> None:
     st.markdown("\n".join(lines))
 
 
-def _study_next(report: Mapping, questions: InterviewQuestions) -> None:
-    items = report.get("study_next") or []
+def _practise(track: str, question_id: str) -> None:
+    """Open the Interview set-up with this question to be asked first."""
+    st.session_state[PRACTICE_KEY] = {"track": track, "question_id": question_id}
+    st.session_state["setup_tracks"] = [track]
+    st.session_state.pop("interview_id", None)
+    st.query_params.pop("interview", None)
+    st.switch_page(INTERVIEW_PAGE)
+
+
+def _study_next(t: Transcript, bank: Bank, questions: InterviewQuestions, key: str) -> None:
+    """For the questions scored lowest: what a full answer covers, in the reference answer's
+    words, the wrong claims to avoid, and a button to practise the question again."""
+    items = study_plan(
+        t.grades, lambda qid: lookup(questions, qid), lambda qid: qid in bank
+    )
     if not items:
         return
     st.subheader("Study next")
-    st.caption("The rubric points your answers missed or only touched on, with what was missing.")
-    lines = []
-    for item in items:
-        question = lookup(questions, str(item.get("question_id", "")))
-        title, _ = criterion_label(question, str(item.get("criterion", "")))
-        missing = "; ".join(str(m) for m in item.get("missing") or [])
-        line = f"- **{md(title)}** ({md(track_title(str(item.get('track', ''))))})"
-        lines.append(f"{line}: {md(missing)}" if missing else line)
-    st.markdown("\n".join(lines))
+    st.caption("The questions you scored lowest: the points your answer missed, what the "
+               "reference answer says on each, and the wrong claims to avoid.")
+    for i, item in enumerate(items):
+        with st.container(border=True):
+            st.caption(f"{md(track_title(item.track))} · {whole(item.score)}/100")
+            st.text(item.question)  # a deep-dive question quotes the candidate's CV line
+            for point in item.points:
+                st.markdown(f"**{md(criterion_title(point.criterion_id))}**",
+                            help=md(point.description) if point.description else None)
+                if point.missing:
+                    st.text("Missing: " + "; ".join(point.missing))
+                for sentence in point.read:
+                    st.text(f"Read: {sentence}")
+                if not point.read and point.full_marks:
+                    st.text(f"Full marks: {point.full_marks}")
+            for claim in item.claims:
+                said = f"You said: “{claim.quote}”" if claim.quote else "A common wrong claim"
+                st.text(f"{said}: {claim.claim}" + (f" In fact: {claim.correction}"
+                                                     if claim.correction else ""))
+            if item.in_bank and st.button(
+                "Practise this question", icon=":material/replay:", key=f"{key}-practise-{i}",
+                help="Start an interview that opens with this question",
+            ):
+                _practise(item.track, item.question_id)
 
 
 def _question(
