@@ -96,11 +96,12 @@ def test_every_planned_question_is_stored_in_full_in_the_state_and_the_transcrip
         bank = iv.bank
     deep_dive, asked = state["plan"]
     assert deep_dive.startswith("resume-") and asked in bank
-    assert [q["id"] for q in state["questions"]] == state["plan"]
+    stored = {q["id"]: q for q in state["questions"]}
+    assert set(state["plan"]) <= stored.keys()
     # A bank question is stored as its file has it: the field-wide claims come from the bank.
-    assert Question.model_validate(state["questions"][1]) == bank.as_written(asked)
+    assert Question.model_validate(stored[asked]) == bank.as_written(asked)
     assert len(bank.get(asked).misconceptions) > len(bank.as_written(asked).misconceptions)
-    assert LINE in Question.model_validate(state["questions"][0]).question
+    assert LINE in Question.model_validate(stored[deep_dive]).question
 
     saved = json.loads((rubric_settings.transcripts_dir / f"{interview_id}.json").read_text())
     assert saved["schema_version"] == SCHEMA_VERSION == 2
