@@ -418,3 +418,16 @@ def test_a_new_interview_leaves_out_the_questions_of_recent_ones(in_folder, monk
         assert code == 0, err
         plans.append(_planned(in_folder, out))
     assert not set(plans[0]) & set(plans[1]), "the same seed, other questions"
+
+
+def test_show_names_questions_and_criteria_as_people_read_them(in_folder, monkeypatch, capsys):
+    code, out, _ = _run(
+        monkeypatch, capsys, "--question", "ops-mlflow-tracking-registry", "--questions", "1",
+        "--followups", "0", stdin="I don't know\n",
+    )
+    iid = _started_id(out)
+    assert main(["show", iid]) == 0
+    report = capsys.readouterr().out.split("## Conversation")[0]
+    assert "### Q1 · MLOps & model deployment, junior: 0/100" in report
+    assert "| Tracking purpose | 0/3 |" in report
+    assert "ops-mlflow-tracking-registry" not in report and "tracking-purpose" not in report

@@ -719,11 +719,11 @@ def test_masked_settings_hide_every_key_however_it_is_named(transcripts: Path) -
 
 
 def test_criterion_ids_read_as_titles(transcripts: Path) -> None:
-    import components
+    from agent.grading.rubrics import criterion_title
 
-    assert components.criterion_title("cd-pipeline") == "CD pipeline"
-    assert components.criterion_title("why-not-rnns") == "Why not RNNs"
-    assert components.criterion_title("heads-and-positions") == "Heads and positions"
+    assert criterion_title("cd-pipeline") == "CD pipeline"
+    assert criterion_title("why-not-rnns") == "Why not RNNs"
+    assert criterion_title("heads-and-positions") == "Heads and positions"
 
 
 def test_streamed_words_join_back_to_the_exact_text(transcripts: Path) -> None:

@@ -15,14 +15,13 @@ from components import (
     INTERVIEW_PAGE,
     PRACTICE_KEY,
     company_label,
-    criterion_title,
     md,
     role_label,
     track_title,
     when,
 )
 
-from agent.grading.rubrics import Bank, Question
+from agent.grading.rubrics import Bank, Question, criterion_title
 from agent.interview.questions import InterviewQuestions, StoredQuestionError
 from agent.interview.report import band, build_report
 from agent.interview.study import study_plan

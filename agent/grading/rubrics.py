@@ -47,6 +47,27 @@ TRACK_TITLES: dict[str, str] = {
     "projects": "Projects & resume deep-dive",
 }
 
+# Short words in criterion ids that are words, not acronyms (see criterion_title).
+_NOT_ACRONYMS = frozenset(
+    "a an and or the of to in on for vs per not non why how use by at is it as no new off set own "
+    "end few out pre was buy bad fix fit log top low gap key tip pro con mix one two all any can "
+    "get run raw way who".split()
+)
+
+
+def criterion_title(criterion_id: str) -> str:
+    """A criterion id as people read it: 'cd-pipeline' -> 'CD pipeline', 'why-not-rnns' ->
+    'Why not RNNs'."""
+    words = []
+    for word in criterion_id.split("-"):
+        if len(word) <= 3 and word.isalpha() and word not in _NOT_ACRONYMS:
+            word = word.upper()
+        elif len(word) in (4, 5) and word.endswith("s") and not set(word[:-1]) & set("aeiouy"):
+            word = word[:-1].upper() + "s"
+        words.append(word)
+    title = " ".join(words)
+    return title[:1].upper() + title[1:]
+
 MAX_LEVEL = 3
 # A criterion scored at or below this level counts as missed: the report's "study next", the
 # feedback's "to improve" and the progress page's most-missed criteria all use it.

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.grading.assessment import CriterionGrade, Flag, WrongClaim
-from agent.grading.rubrics import TRACK_TITLES
+from agent.grading.rubrics import TRACK_TITLES, criterion_title
 
 # 2: the questions an interview plans are stored with it (1: their ids only).
 SCHEMA_VERSION = 2
@@ -327,8 +327,9 @@ def to_markdown(t: Transcript) -> str:
         ]
         for track, score in t.report["per_track"].items():
             lines.append(f"- {TRACK_TITLES.get(track, track)}: {score:.0f}/100")
-    for g in t.grades:
-        lines += ["", f"### {g.question_id}: {g.score:.0f}/100", "", f"> {g.question}", ""]
+    for i, g in enumerate(t.grades):
+        title = f"Q{i + 1} · {TRACK_TITLES.get(g.track, g.track)}, {g.difficulty}"
+        lines += ["", f"### {title}: {g.score:.0f}/100", "", f"> {g.question}", ""]
         if g.flags:
             lines.append(f"Flags: {', '.join(g.flags)}\n")
         lines.append("| criterion | score | evidence | missing |")
@@ -336,7 +337,8 @@ def to_markdown(t: Transcript) -> str:
         for c in g.criteria:
             evidence = " / ".join(f"“{_cell(e)}”" for e in c.evidence) or "-"
             missing = "; ".join(_cell(m) for m in c.missing) or "-"
-            lines.append(f"| {c.id} | {c.score}/{c.max_score} | {evidence} | {missing} |")
+            name = criterion_title(c.id)
+            lines.append(f"| {name} | {c.score}/{c.max_score} | {evidence} | {missing} |")
     lines += ["", "## Conversation", ""]
     for turn in t.turns:
         who = "Interviewer" if turn.role == "interviewer" else "Candidate"
