@@ -598,6 +598,11 @@ def test_settings_switch_this_session_to_a_configured_model_check_it_and_grade_w
     assert saved.brain == "llm" and saved.model == "fake-model"
     assert load_settings().profile == "offline", "the file's default is left as it was"
 
+    at.switch_page("views/settings.py").run()
+    button(at, "Back to offline").click().run()
+    assert "rubric engine" in unescape(at.info[0].value)
+    assert at.selectbox(key="settings_profile").value == "offline"
+
 
 def test_settings_add_a_model_with_a_key_typed_for_this_session_only(
     transcripts: Path, tmp_path: Path, model_server: FakeServer

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
-from components import MODEL_KEY, brain_banner, interviewer, masked_settings, track_title
+from components import (
+    MODEL_KEY,
+    brain_banner,
+    current_settings,
+    interviewer,
+    masked_settings,
+    md,
+    track_title,
+)
 
 from agent.config import DEFAULT_CONFIG, Settings, save_profile
 from agent.grading.rubrics import DIFFICULTIES
@@ -89,6 +97,14 @@ def choose_model(settings: Settings) -> None:
             help="Interviews you start in this browser session are graded by this profile.",
         )
         check = st.button("Run the model check", icon=":material/stethoscope:")
+    default = current_settings().profile
+    if settings.profile != default:
+        st.caption(f"This session grades with {md(settings.profile)}; new sessions use "
+                   f"{md(default)}, the default (interviewer.toml or INTERVIEWER_PROFILE).")
+        if st.button(f"Back to {default}", type="tertiary"):
+            st.session_state[MODEL_KEY]["profile"] = default
+            st.session_state[NEXT_CHOICE_KEY] = default
+            st.rerun()
     if use:
         st.session_state.setdefault(MODEL_KEY, {})["profile"] = chosen
         st.rerun()
