@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from pathlib import Path
@@ -387,9 +388,17 @@ class Bank:
         return self._written[question_id]
 
     def with_extra(self, extra: list[Question]) -> Bank:
-        """A bank that also holds `extra` (e.g. resume deep-dive questions)."""
+        """A bank that also holds `extra` (e.g. resume deep-dive questions). It shares this
+        bank's question objects and field-wide claims, so what the engine has worked out for
+        them (cue indexes) serves every interview, not only the first."""
         added = [q for q in extra if q.id not in self._questions]
-        return Bank([*self._written.values(), *added], self.field, self.deep_dive)
+        if not added:
+            return self
+        bank = copy.copy(self)
+        bank._written = {**self._written, **{q.id: q for q in added}}
+        bank.questions = [*self.questions, *(self.with_field(q) for q in added)]
+        bank._questions = {q.id: q for q in bank.questions}
+        return bank
 
     def coverage(self) -> dict[str, dict[str, int]]:
         """Question counts per track and difficulty."""
