@@ -15,10 +15,20 @@ def graded(bank: Bank, question_id: str, answer: str, **extra) -> Grade:
     question = bank.get(question_id)
     a = assess(question, answer)
     return Grade(
-        question_id=question_id, question=question.question, track=question.track,
-        difficulty=question.difficulty, score=a.score, criteria=a.criteria, flags=a.flags,
-        feedback="", hints=0, followups=0, answer=answer, brain="offline",
-        model="rubric-engine", **extra,
+        question_id=question_id,
+        question=question.question,
+        track=question.track,
+        difficulty=question.difficulty,
+        score=a.score,
+        criteria=a.criteria,
+        flags=a.flags,
+        feedback="",
+        hints=0,
+        followups=0,
+        answer=answer,
+        brain="offline",
+        model="rubric-engine",
+        **extra,
     )
 
 
@@ -40,8 +50,11 @@ def test_each_missed_point_reads_the_reference_answers_own_sentences(bank: Bank)
 def test_a_claim_the_answer_made_comes_before_common_ones_and_good_answers_need_no_study(
     bank: Bank,
 ) -> None:
-    said = WrongClaim(quote="We only log the final accuracy.", claim="Logging the final "
-                      "metrics is enough.", correction="Log what reproduces the run.")
+    said = WrongClaim(
+        quote="We only log the final accuracy.",
+        claim="Logging the final metrics is enough.",
+        correction="Log what reproduces the run.",
+    )
     weak = graded(bank, QUESTION, "We only log the final accuracy.", claims=[said])
     strong_answer = bank.get("seed-inference-latency").reference_answer
     strong = graded(bank, "seed-inference-latency", strong_answer)
