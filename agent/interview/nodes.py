@@ -214,6 +214,7 @@ def _adapted_plan(state: InterviewState, deps: Deps) -> tuple[list[str], list[di
     if planned.difficulty == target:
         return plan, stored
     role = state["settings"]["role"]
+    avoid = set(state["settings"].get("avoid") or [])
     options = sorted(
         (
             q
@@ -224,7 +225,12 @@ def _adapted_plan(state: InterviewState, deps: Deps) -> tuple[list[str], list[di
             and q.source != "resume"
             and q.id not in plan
         ),
-        key=lambda q: (state["settings"]["company_type"] not in q.company_types, q.id),
+        # Questions asked recently come last, as the planner has them; then company fit.
+        key=lambda q: (
+            q.id in avoid,
+            state["settings"]["company_type"] not in q.company_types,
+            q.id,
+        ),
     )
     if not options:
         return plan, stored
