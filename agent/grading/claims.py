@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from agent.grading.rubrics import Misconception, Question
+from agent.grading.rubrics import Misconception, Question, per_question
 from agent.grading.text import Sentence, find_loose, stems
 
 _NEGATORS = frozenset(
@@ -218,7 +218,6 @@ def rejects(sentence: Sentence) -> bool:
 # against cues whose key stem it contains.
 _ClaimIndex = dict[str, list[tuple[int, _ClaimCue]]]
 _PARTS: dict[tuple[int, ...], tuple[list[Misconception], _ClaimIndex]] = {}
-_QUESTIONS: dict[int, tuple[Question, list[tuple[int, _ClaimIndex]]]] = {}
 
 
 def _index_of(claims: list[Misconception]) -> _ClaimIndex:
@@ -239,19 +238,14 @@ def _index_of(claims: list[Misconception]) -> _ClaimIndex:
     return index
 
 
+@per_question
 def _claim_index(question: Question) -> list[tuple[int, _ClaimIndex]]:
     """The question's claim indexes, each with the position of its first claim."""
-    cached = _QUESTIONS.get(id(question))
-    if cached is not None and cached[0] is question:
-        return cached[1]
     claims = question.misconceptions
     own = next((i for i, m in enumerate(claims) if m.criterion is None), len(claims))
     parts = [(0, _index_of(claims[:own]))]
     if own < len(claims):
         parts.append((own, _index_of(claims[own:])))
-    if len(_QUESTIONS) >= 1024:
-        _QUESTIONS.clear()
-    _QUESTIONS[id(question)] = (question, parts)
     return parts
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from string import Template
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -69,6 +71,7 @@ def criterion_title(criterion_id: str) -> str:
     title = " ".join(words)
     return title[:1].upper() + title[1:]
 
+
 MAX_LEVEL = 3
 # A criterion scored at or below this level counts as missed: the report's "study next", the
 # feedback's "to improve" and the progress page's most-missed criteria all use it.
@@ -76,6 +79,29 @@ MISSED_AT_OR_BELOW = 1
 # libyaml's safe loader when PyYAML was built with it: the same documents, ten times faster
 # (the bank loads in ~0.07 s instead of ~0.7 s, which every CLI command and app start pays).
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+_T = TypeVar("_T")
+_PER_QUESTION_LIMIT = 1024  # CV deep-dives are built per interview: caches stay bounded
+
+
+def per_question(compute: Callable[[Question], _T]) -> Callable[[Question], _T]:
+    """Memoise `compute` once per question object. Questions are keyed by identity (a frozen
+    model with lists does not hash), each entry holding its question so the id stays its own."""
+    cache: dict[int, tuple[Question, _T]] = {}
+
+    @functools.wraps(compute)
+    def cached(question: Question) -> _T:
+        hit = cache.get(id(question))
+        if hit is not None and hit[0] is question:
+            return hit[1]
+        value = compute(question)
+        if len(cache) >= _PER_QUESTION_LIMIT:
+            cache.clear()
+        cache[id(question)] = (question, value)
+        return value
+
+    return cached
 
 
 class RubricError(ValueError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from agent.grading.rubrics import Question
+from agent.grading.rubrics import Question, per_question
 from agent.grading.text import find, stems
 
 # The topics a job advert for an ML or AI engineer names, each with the words that name it.
@@ -136,19 +136,10 @@ def job_topics(text: str) -> list[str]:
     return [t for t in TOPICS if t in found]
 
 
-_COVERS: dict[int, tuple[Question, frozenset[str]]] = {}
-
-
+@per_question
 def question_topics(question: Question) -> frozenset[str]:
     """The topics a question is about: named in its text or its reference answer."""
-    cached = _COVERS.get(id(question))
-    if cached is not None and cached[0] is question:
-        return cached[1]
-    topics = frozenset(_names(f"{question.question} {question.reference_answer}"))
-    if len(_COVERS) >= 1024:
-        _COVERS.clear()
-    _COVERS[id(question)] = (question, topics)
-    return topics
+    return frozenset(_names(f"{question.question} {question.reference_answer}"))
 
 
 def job_fit(question: Question, topics: list[str]) -> int:
