@@ -17,7 +17,7 @@ from functools import lru_cache
 from agent.grading.assessment import Assessment, CriterionGrade, Flag, WrongClaim
 from agent.grading.claims import Cue, claimed_misconceptions, compile_cues, negated, supports
 from agent.grading.feedback import feedback_text
-from agent.grading.rubrics import MAX_LEVEL, Criterion, Misconception, Question
+from agent.grading.rubrics import MAX_LEVEL, Criterion, Misconception, Question, per_question
 from agent.grading.screen import injection_spans, is_non_answer, is_question_echo
 from agent.grading.text import STOPWORDS as _STOPWORDS
 from agent.grading.text import Sentence, find, sentences, stem, stems
@@ -77,7 +77,7 @@ def _question_stems(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=8192)
-def _answer_cues(cues: tuple[str, ...] | list[str], asked: frozenset[str]) -> tuple[Cue, ...]:
+def _answer_cues(cues: tuple[str, ...], asked: frozenset[str]) -> tuple[Cue, ...]:
     """A concept's cues less those made only of the question's own words: repeating the
     question names no idea of the answer's own."""
     compiled = compile_cues(tuple(cues))
@@ -177,40 +177,27 @@ def _keyword_list(sents: list[Sentence]) -> bool:
     return function_ratio < 0.2 or comma_list or listy_words / len(all_words) >= 0.6
 
 
-_VOCABULARY: dict[int, tuple[Question, frozenset[str]]] = {}
-
-
+@per_question
 def _topic_vocabulary(question: Question) -> frozenset[str]:
-    cached = _VOCABULARY.get(id(question))
-    if cached is not None and cached[0] is question:
-        return cached[1]
     text = " ".join(
         [question.question, question.reference_answer, question.hint]
         + [c.description for c in question.criteria]
         + [cue for c in question.criteria for concept in c.concepts for cue in concept.cues]
     )
-    vocab = frozenset(s for s in stems(text) if s not in _STOPWORDS and len(s) > 2)
-    if len(_VOCABULARY) >= 1024:  # resume questions are built per interview: keep this bounded
-        _VOCABULARY.clear()
-    _VOCABULARY[id(question)] = (question, vocab)
-    return vocab
+    return frozenset(s for s in stems(text) if s not in _STOPWORDS and len(s) > 2)
+
+
+def _content(sents: list[Sentence]) -> list[str]:
+    """The stems of an answer that carry meaning: no function words, no short ones."""
+    return [s for sent in sents for s in sent.stems if s not in _STOPWORDS and len(s) > 2]
+
+
+def _share(content: list[str], words: frozenset[str]) -> float:
+    """The part of `content` found among `words`."""
+    return sum(1 for s in content if s in words) / len(content) if content else 0.0
 
 
 _ECHO_SHARE = 0.4  # of the content words, for an answer that earned nothing
-
-
-def _question_share(question: Question, sents: list[Sentence]) -> float:
-    asked = _question_stems(question.question)
-    content = [s for sent in sents for s in sent.stems if s not in _STOPWORDS and len(s) > 2]
-    return sum(1 for s in content if s in asked) / len(content) if content else 0.0
-
-
-def _on_topic_ratio(question: Question, sents: list[Sentence]) -> float:
-    vocab = _topic_vocabulary(question)
-    content = [s for sent in sents for s in sent.stems if s not in _STOPWORDS and len(s) > 2]
-    if not content:
-        return 0.0
-    return sum(1 for s in content if s in vocab) / len(content)
 
 
 # Words too common in answers on any topic to say which idea a sentence is about.
@@ -227,15 +214,12 @@ _GENERIC = frozenset(
 # this many, it explains it.
 PARAPHRASE_MIN_TERMS = 2
 PARAPHRASE_DEPTH_TERMS = 4
-_TERMS: dict[int, tuple[Question, dict[str, dict[str, frozenset[str]]]]] = {}
 
 
+@per_question
 def _concept_terms(question: Question) -> dict[str, dict[str, frozenset[str]]]:
     """Per criterion and concept, the distinctive words of its name, cues and description: a
     sentence that uses several of them explains the idea in its own words."""
-    cached = _TERMS.get(id(question))
-    if cached is not None and cached[0] is question:
-        return cached[1]
     asked = set(stems(question.question))
     out: dict[str, dict[str, frozenset[str]]] = {}
     for criterion in question.criteria:
@@ -248,9 +232,6 @@ def _concept_terms(question: Question) -> dict[str, dict[str, frozenset[str]]]:
             )
             for concept in criterion.concepts
         }
-    if len(_TERMS) >= 1024:
-        _TERMS.clear()
-    _TERMS[id(question)] = (question, out)
     return out
 
 
@@ -393,9 +374,25 @@ def _rambling(answer: str, sents: list[Sentence]) -> bool:
     )
 
 
+_SCREENED: dict[tuple[int, str], tuple[Question, Screened]] = {}
+_SCREENED_LIMIT = 16
+
+
 def screen_answer(question: Question, answer: str) -> Screened:
     """Injections, non-answers, question echoes, keyword lists and known misconceptions, each
-    with its cap."""
+    with its cap. A turn screens the same answer in several places (the live preview, the
+    grade, a model's reply checked), so the last few are remembered; callers only read them."""
+    hit = _SCREENED.get((id(question), answer))
+    if hit is not None and hit[0] is question:
+        return hit[1]
+    screened = _screen(question, answer)
+    if len(_SCREENED) >= _SCREENED_LIMIT:
+        _SCREENED.clear()
+    _SCREENED[(id(question), answer)] = (question, screened)
+    return screened
+
+
+def _screen(question: Question, answer: str) -> Screened:
     flags: list[Flag] = []
     cap = 100.0
     sents = sentences(answer)
@@ -450,10 +447,11 @@ def assess(question: Question, answer: str, asked_probes: tuple[str, ...] = ()) 
     score = min(raw, screened.cap)
     flags = list(screened.flags)
 
-    on_topic = _on_topic_ratio(question, sents) if sents else 0.0
+    content = _content(sents)
+    on_topic = _share(content, _topic_vocabulary(question))
     if sents and not any(g.score for g in grades) and "question-echo" not in flags:
         # Nothing credited and mostly the question's own words: the question said back.
-        if _question_share(question, sents) >= _ECHO_SHARE:
+        if _share(content, _question_stems(question.question)) >= _ECHO_SHARE:
             flags.append("question-echo")
             score = min(score, CAP_QUESTION_ECHO)
     if sents and on_topic < _OFF_TOPIC_RATIO and "question-echo" not in flags:
