@@ -211,7 +211,7 @@ def _interview(
         raise Interrupted(again) from None
     except StorageError as exc:
         raise StorageError(f"{exc}; then continue with `{again}`") from None
-    _out(f"\nTranscript: {interviewer.store.path_for(interview_id)}")
+    _out(f"\nTranscript: {interviewer.store.location(interview_id)}")
 
 
 def _continue(interviewer: Interviewer, interview_id: str, live: _Live):
@@ -562,27 +562,25 @@ def cmd_regrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_gc(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.storage.checkpoints import compact, storage_bytes
-
     path = settings.checkpoints
-    if not path.exists():
+    if settings.database_url is None and not path.exists():
         _out(f"No checkpoint database at {path}: nothing to collect.")
         return 0
-    before = storage_bytes(path)
     with open_records(settings) as records:
+        storage = records.storage
         if records.checkpoints is None:
             raise StorageError(f"cannot open the interview state database {path}")
-        transcripts = records.list()  # brings any transcript behind its checkpoint up to date
+        before = storage.size_bytes()
+        records.list()  # brings any transcript behind its checkpoint up to date
         seen, deleted = records.prune_all()
         try:
-            compact(records.checkpoints)
-        except Exception as exc:  # sqlite3.Error: e.g. another process is writing right now
-            _err(f"interviewer: could not compact {path} ({exc}); run gc again later")
-    kept = sum(item.path.stat().st_size for item in transcripts if item.path.is_file())
-    after = storage_bytes(path)
+            storage.compact()
+        except storage.errors as exc:  # e.g. another process is writing right now
+            _err(f"interviewer: could not compact {storage.describe()} ({exc}); try again later")
+        after = storage.size_bytes()
     _out(
-        f"Pruned {deleted} old checkpoint(s) of {seen} interview(s); checkpoints "
-        f"{_megabytes(before)} -> {_megabytes(after)}, transcripts {_megabytes(kept)}."
+        f"Pruned {deleted} old checkpoint(s) of {seen} interview(s); interviews take "
+        f"{_megabytes(before)} -> {_megabytes(after)} in {storage.describe()}."
     )
     return 0
 
@@ -659,9 +657,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--followups", type=_whole(*FOLLOWUPS), help="follow-ups per question (default 2)"
     )
     run.add_argument("--feedback", choices=("each", "end"), default="end")
-    run.add_argument(
-        "--seed", type=_whole(*SEEDS), help="make the question choice reproducible"
-    )
+    run.add_argument("--seed", type=_whole(*SEEDS), help="make the question choice reproducible")
     run.add_argument(
         "--continue", dest="continue_id", metavar="ID", help="continue an unfinished interview"
     )
@@ -728,9 +724,7 @@ def build_parser() -> argparse.ArgumentParser:
         "regrade", help="grade a stored interview again with another profile", parents=[profile_opt]
     )
     regrade.add_argument("id")
-    regrade.add_argument(
-        "--workers", type=_whole(1), default=8, help="questions graded at once"
-    )
+    regrade.add_argument("--workers", type=_whole(1), default=8, help="questions graded at once")
     regrade.add_argument("--json", action="store_true")
     regrade.set_defaults(func=cmd_regrade)
 

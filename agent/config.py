@@ -2,10 +2,10 @@
 
 The file is `interviewer.toml` in `HOME_DIR` (the checkout, or the current folder once installed),
 or the path in `INTERVIEWER_CONFIG`. Top-level keys: `profile` (the active one), `transcripts_dir`,
-`rubrics_dir`, `checkpoint_db`, `max_followups`; then `[profiles.NAME]` tables (see
-`interviewer.example.toml`). Environment wins over the file: `INTERVIEWER_PROFILE`,
-`INTERVIEWER_TRANSCRIPTS_DIR`, ..., and the ecosystem's `OPENAI_API_KEY` (sent to api.openai.com
-only) and `OPENAI_BASE_URL`.
+`rubrics_dir`, `checkpoint_db`, `database_url`, `max_followups`, `group_claim`; then
+`[profiles.NAME]` tables and `[[cohorts]]` (see `interviewer.example.toml`). Environment wins over
+the file: `INTERVIEWER_PROFILE`, `INTERVIEWER_TRANSCRIPTS_DIR`, `INTERVIEWER_DATABASE_URL`, ...,
+and the ecosystem's `OPENAI_API_KEY` (sent to api.openai.com only) and `OPENAI_BASE_URL`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from agent.profiles import OFFLINE, ConfigError, Profile, build_profile, builtin_profiles
 
@@ -36,6 +37,19 @@ HOME_DIR = Path.cwd() if INSTALLED else PROJECT_ROOT
 DEFAULT_CONFIG = HOME_DIR / "interviewer.toml"
 
 
+class Cohort(BaseModel):
+    """Candidates whose interviews some coaches may read (signed-in mode only).
+
+    `members` are e-mail addresses or whole domains ("@bootcamp.example"); `coaches` are e-mail
+    addresses or "group:NAME" for everyone whose group claim (`group_claim`) lists NAME."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    coaches: list[str] = Field(min_length=1)
+    members: list[str] = Field(min_length=1)
+
+
 class Settings(BaseModel):
     """Everything configurable, in one typed object."""
 
@@ -44,6 +58,11 @@ class Settings(BaseModel):
     transcripts_dir: Path = HOME_DIR / "transcripts"
     rubrics_dir: Path = RUBRICS_DIR
     checkpoint_db: Path | None = None
+    # A postgresql:// URL: interviews live in that database instead of local files. It may
+    # hold a password, so it is never displayed as it is (see `database_display`).
+    database_url: SecretStr | None = None
+    cohorts: list[Cohort] = Field(default_factory=list)
+    group_claim: str = "groups"
     max_followups: int = Field(default=2, ge=0, le=5)
     profile: str = "offline"
     profiles: dict[str, Profile] = Field(default_factory=lambda: {"offline": OFFLINE})
@@ -53,6 +72,21 @@ class Settings(BaseModel):
     def _profile_exists(self) -> Settings:
         self.profile_named(self.profile)
         return self
+
+    @model_validator(mode="after")
+    def _database_is_postgres(self) -> Settings:
+        if self.database_url is not None:
+            scheme = urlsplit(self.database_url.get_secret_value()).scheme
+            if scheme not in ("postgresql", "postgres"):
+                raise ConfigError(
+                    f"database_url must be a postgresql:// URL, not {scheme or 'plain text'!r}"
+                )
+        return self
+
+    @property
+    def database_display(self) -> str | None:
+        """The database URL as it may be shown: any password replaced by ***."""
+        return redact_url(self.database_url.get_secret_value()) if self.database_url else None
 
     @property
     def checkpoints(self) -> Path:
@@ -93,6 +127,7 @@ class Settings(BaseModel):
             "config_file": str(self.config_file) if self.config_file else None,
             "profile": self.profile,
             "transcripts_dir": str(self.transcripts_dir),
+            "database": self.database_display,
             "rubrics_dir": str(self.rubrics_dir),
             "max_followups": self.max_followups,
             "profiles": {name: p.public() for name, p in sorted(self.profiles.items())},
@@ -100,6 +135,17 @@ class Settings(BaseModel):
 
 
 _FILE_KEYS = set(Settings.model_fields) - {"config_file"}  # every setting but the file's own path
+
+
+def redact_url(url: str) -> str:
+    """`url` with any password (and any `password=` query value) replaced by ***."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    query = re.sub(r"(?i)(password=)[^&]*", r"\1***", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _read_config(env: Mapping[str, str]) -> tuple[dict, Path | None]:
@@ -129,8 +175,9 @@ def _file_values(data: dict, path: Path | None, env: Mapping[str, str]) -> dict:
     for key in ("transcripts_dir", "rubrics_dir", "checkpoint_db"):
         if key in data:
             values[key] = base / Path(str(data[key])).expanduser()
-    if "max_followups" in data:
-        values["max_followups"] = data["max_followups"]
+    for key in ("max_followups", "database_url", "cohorts", "group_claim"):
+        if key in data:
+            values[key] = data[key]
     profiles = builtin_profiles(env)
     tables = data.get("profiles", {})
     if not isinstance(tables, dict):
@@ -160,6 +207,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         values["rubrics_dir"] = Path(env["INTERVIEWER_RUBRICS_DIR"]).expanduser()
     if env.get("INTERVIEWER_CHECKPOINT_DB"):
         values["checkpoint_db"] = Path(env["INTERVIEWER_CHECKPOINT_DB"]).expanduser()
+    if env.get("INTERVIEWER_DATABASE_URL"):
+        values["database_url"] = env["INTERVIEWER_DATABASE_URL"]
     if env.get("INTERVIEWER_MAX_FOLLOWUPS"):
         values["max_followups"] = int(env["INTERVIEWER_MAX_FOLLOWUPS"])
     profile = values.get("profile", "offline")

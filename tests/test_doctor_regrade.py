@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -155,7 +156,7 @@ def test_regrade_grades_concurrently_stores_beside_and_compares(tmp_path, bank, 
     assert all(q.score is not None and q.brain == "llm" for q in result.questions)
     assert all(q.delta == pytest.approx(q.score - q.original_score) for q in result.questions)
 
-    path = save_regrade(settings, result)
+    path = Path(save_regrade(settings, result))
     assert path == regrade_path(settings, stored_interview, "fake")
     assert path.parent.name == "regrades" and path.name.endswith(".regrade-fake.json")
     stored = json.loads(path.read_text())

@@ -359,7 +359,7 @@ def _broken_files(valid: str) -> dict[str, bytes | None]:
         "foreign-object": json.dumps({"name": "not an interview", "version": 3}).encode(),
         "foreign-list": b"[1, 2, 3]",
         "foreign-string": b'"hello"',
-        "future-schema": json.dumps({**data, "schema_version": 3}).encode(),
+        "future-schema": json.dumps({**data, "schema_version": 99}).encode(),
         "bad-report": json.dumps({**data, "id": "bad-report", "report": {"x": 1}}).encode(),
         "bad-score": json.dumps({**data, "report": {**data["report"], "overall": "high"}}).encode(),
         "deeply-nested": b"[" * 100_000 + b"]" * 100_000,

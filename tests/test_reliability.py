@@ -562,7 +562,7 @@ def test_gc_prunes_a_database_written_before_pruning_and_says_how_much(
 ):
     with monkeypatch.context() as m:
         # as older versions did
-        m.setattr("agent.interview.interviewer.prune", lambda saver, thread_id: 0)
+        m.setattr("agent.storage.backend.LocalStorage.prune", lambda self, thread_id: 0)
         with Interviewer(settings, bank=bank) as iv:
             done = iv.start(interview_options(questions=2, seed=1)).interview_id
             for answer in (*ANSWERS[:2], "end"):

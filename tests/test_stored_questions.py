@@ -104,7 +104,7 @@ def test_every_planned_question_is_stored_in_full_in_the_state_and_the_transcrip
     assert LINE in Question.model_validate(stored[deep_dive]).question
 
     saved = json.loads((rubric_settings.transcripts_dir / f"{interview_id}.json").read_text())
-    assert saved["schema_version"] == SCHEMA_VERSION == 2
+    assert saved["schema_version"] == SCHEMA_VERSION == 3
     assert saved["questions"] == state["questions"]
 
 

@@ -22,7 +22,7 @@ from agent.grading.providers import Provider, close_provider, make_provider
 from agent.grading.rubrics import Bank, load_bank
 from agent.interview.questions import InterviewQuestions, StoredQuestionError
 from agent.storage.records import open_records
-from agent.storage.transcripts import Grade, TranscriptError, check_id, write_atomic
+from agent.storage.transcripts import Grade, TranscriptError, check_id
 
 REGRADE_SCHEMA_VERSION = 1
 MAX_WORKERS = 8
@@ -145,19 +145,18 @@ def regrade(
 
 
 def regrade_path(settings: Settings, interview_id: str, profile: str) -> Path:
+    """Where local storage keeps a regrade."""
     name = f"{check_id(interview_id)}.regrade-{profile}.json"
     return settings.transcripts_dir / "regrades" / name
 
 
-def save_regrade(settings: Settings, result: Regrade) -> Path:
-    """Write the regrade atomically (temp file, then rename)."""
-    path = regrade_path(settings, result.interview_id, result.profile)
-    try:
-        write_atomic(path, result.model_dump_json(indent=2))
-    except OSError as exc:
-        reason = exc.strerror or exc
-        raise TranscriptError(f"could not save the regrade to {path}: {reason}") from None
-    return path
+def save_regrade(settings: Settings, result: Regrade) -> str:
+    """Keep the regrade with the interview: a file written atomically (temp file, then rename),
+    or a row in the database; where it went."""
+    with open_records(settings) as records:
+        return records.storage.save_regrade(
+            result.interview_id, result.profile, result.model_dump_json(indent=2)
+        )
 
 
 def format_regrade(result: Regrade) -> str:

@@ -10,7 +10,6 @@ import gc
 import logging
 import random
 import re
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -37,19 +36,11 @@ from agent.interview.graph import build_graph
 from agent.interview.nodes import Listeners, OnSaid
 from agent.interview.progress import PracticeHistory
 from agent.interview.state import InterviewOptions, InterviewState, Message
-from agent.storage.checkpoints import (
-    Standing,
-    latest_checkpoints,
-    open_checkpoints,
-    prune,
-    standing,
-    storage_error,
-    sync_checkpoints,
-    thread_config,
-)
-from agent.storage.locks import InterviewBusy, Locks
+from agent.storage.backend import open_storage
+from agent.storage.checkpoints import Standing, standing, thread_config
+from agent.storage.locks import InterviewBusy
 from agent.storage.records import Records, transcript_from
-from agent.storage.transcripts import Transcript, TranscriptError, TranscriptStore, check_id
+from agent.storage.transcripts import Transcript, TranscriptError, check_id
 
 log = logging.getLogger(__name__)
 
@@ -194,21 +185,16 @@ class Interviewer:
         self.bank = bank or load_bank(settings.rubrics_dir)
         self._owns_provider = provider is None
         self.provider = provider or make_provider(settings)
-        self.checkpointer = open_checkpoints(settings.checkpoints)
+        self.storage = open_storage(settings)
+        self.checkpointer = self.storage.saver
         self.graph = build_graph(self.provider, self.bank, self.checkpointer)
-        self.locks = Locks(settings.locks_dir)
-        self.store = Records(
-            TranscriptStore(settings.transcripts_dir),
-            self.checkpointer,
-            self.locks,
-            (self.provider.brain, self.provider.model),
-        )
+        self.locks = self.storage.locks
+        self.store = Records(self.storage, (self.provider.brain, self.provider.model))
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint-sync")
 
     def close(self) -> None:
         self._syncer.shutdown()
-        self.locks.release_all()
-        self.checkpointer.conn.close()
+        self.storage.close()
         if self._owns_provider:
             close_provider(self.provider)
 
@@ -232,8 +218,8 @@ class Interviewer:
     def _storage(self) -> Iterator[None]:
         try:
             yield
-        except sqlite3.Error as exc:
-            raise storage_error(self.settings.checkpoints, exc) from None
+        except self.storage.errors as exc:
+            raise self.storage.error(exc) from None
 
     def hold_open(self, interview_id: str) -> None:
         """Keep the interview open for this process's user (a terminal session) until `close`:
@@ -250,8 +236,11 @@ class Interviewer:
         interview_id: str | None = None,
         custom_questions: list[Question] | None = None,
         on_said: OnSaid | None = None,
+        owner: str | None = None,
     ) -> TurnResult:
         """Plan an interview and ask its first question.
+
+        `owner` is the signed-in user it belongs to (their e-mail), if any.
 
         `custom_questions` (e.g. one to practise again) lead the plan, then deep-dives of the
         resume lines in `options`.
@@ -264,6 +253,7 @@ class Interviewer:
         ]
         initial: InterviewState = {
             "interview_id": interview_id,
+            "owner": owner.lower() if owner else None,
             "settings": options,
             "custom_questions": [q.model_dump(by_alias=True) for q in custom_questions],
             "messages": [],
@@ -416,14 +406,14 @@ class Interviewer:
         """Prune and sync the checkpoints and write the transcript: its path, and what went
         wrong."""
         errors = []
-        checkpoint_id = latest_checkpoints(self.checkpointer, interview_id).get(interview_id)
+        checkpoint_id = self.storage.latest(interview_id).get(interview_id)
         # The checkpoints are pruned and synced while the transcript is written: both wait on
         # the disk.
         flushed = self._syncer.submit(self._settle, interview_id)
         path = None
         try:
             transcript = self.transcript_of(interview_id, values, checkpoint_id)
-            path = str(self.store.save(transcript))
+            path = self.store.save(transcript)
         except TranscriptError as exc:
             errors.append(str(exc))
         try:
@@ -435,10 +425,10 @@ class Interviewer:
     def _settle(self, interview_id: str) -> None:
         """Keep only the interview's latest checkpoint, then sync the log to disk."""
         try:
-            prune(self.checkpointer, interview_id)
-        except sqlite3.Error as exc:  # only leaves older checkpoints behind for the next turn
+            self.storage.prune(interview_id)
+        except self.storage.errors as exc:  # only leaves older checkpoints behind for next turn
             log.warning("could not prune the checkpoints of %s: %s", interview_id, exc)
-        sync_checkpoints(self.settings.checkpoints)
+        self.storage.sync()
 
     def transcript_of(
         self,

@@ -72,6 +72,7 @@ class Pending(TypedDict):
 
 class InterviewState(TypedDict, total=False):
     interview_id: str
+    owner: str | None  # the signed-in user it belongs to (none in single-user local mode)
     settings: InterviewOptions
     # Questions written for this interview (resume deep-dives, one to practise), offered to
     # the planner ahead of the bank's.

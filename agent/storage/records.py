@@ -10,29 +10,21 @@ that is under way is left to its writer.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from langgraph.checkpoint.sqlite import SqliteSaver
-
 from agent.config import Settings
 from agent.interview.state import InterviewState, stored_questions
-from agent.storage.checkpoints import (
-    StorageError,
-    latest_checkpoints,
-    latest_state,
-    open_checkpoints,
-    prune,
-)
-from agent.storage.locks import Locks
+from agent.storage.backend import Storage, open_storage
+from agent.storage.checkpoints import StorageError, latest_state
 from agent.storage.transcripts import (
+    EVERYONE,
     Listing,
+    Scope,
     Transcript,
     TranscriptError,
-    TranscriptStore,
     check_id,
     newest_first,
     split_readable,
@@ -53,6 +45,7 @@ def transcript_from(
     created = turns[0]["at"] if turns else datetime.now(UTC).isoformat()
     return Transcript(
         id=interview_id,
+        owner=values.get("owner"),
         created_at=created,
         updated_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
         status=values.get("status", "in_progress"),
@@ -69,30 +62,26 @@ def transcript_from(
 
 
 class Records:
-    """The transcripts folder, kept in step with the checkpoint database (see the module)."""
+    """The transcripts, kept in step with the checkpoints (see the module)."""
 
-    def __init__(
-        self,
-        transcripts: TranscriptStore,
-        checkpoints: SqliteSaver | None,
-        locks: Locks,
-        grader: Grader,
-    ) -> None:
+    def __init__(self, storage: Storage, grader: Grader) -> None:
         """`grader` names the brain for an interview whose transcript and grades do not."""
-        self.transcripts = transcripts
-        self.checkpoints = checkpoints
-        self.locks = locks
+        self.storage = storage
+        self.transcripts = storage.transcripts
+        self.checkpoints = storage.saver
+        self.locks = storage.locks
         self.grader = grader
 
-    @property
-    def directory(self) -> Path:
-        return self.transcripts.directory
-
     def path_for(self, interview_id: str) -> Path:
+        """An interview's transcript file (local storage only)."""
         return self.transcripts.path_for(interview_id)
 
-    def save(self, transcript: Transcript) -> Path:
-        return self.transcripts.save(transcript)
+    def location(self, interview_id: str) -> str:
+        """Where an interview's transcript is kept, as it may be shown."""
+        return self.storage.location(interview_id)
+
+    def save(self, transcript: Transcript) -> str:
+        return str(self.transcripts.save(transcript))
 
     def delete(self, interview_id: str) -> None:
         self.transcripts.delete(interview_id)
@@ -115,35 +104,38 @@ class Records:
             raise missing
         return current
 
-    def list(self) -> list[Listing]:
-        """Every interview and every unreadable file, newest first (see `TranscriptStore.list`)."""
-        return newest_first(listing for listing, _ in self._scan())
+    def list(self, scope: Scope = EVERYONE) -> list[Listing]:
+        """Every interview `scope` may see and, to a reader of everyone's, every unreadable
+        one, newest first (see `TranscriptStore.list`)."""
+        return newest_first(listing for listing, _ in self._scan(scope))
 
-    def read_all(self) -> tuple[list[Transcript], list[Listing]]:
-        """Every interview's transcript, and the listings of files that could not be read."""
-        return split_readable(self._scan())
+    def read_all(self, scope: Scope = EVERYONE) -> tuple[list[Transcript], list[Listing]]:
+        """Every interview's transcript `scope` may see, and the listings of those that could
+        not be read."""
+        return split_readable(self._scan(scope))
 
-    def _scan(self) -> Iterator[tuple[Listing, Transcript | None]]:
+    def _scan(self, scope: Scope) -> Iterator[tuple[Listing, Transcript | None]]:
         latest = self._latest()
-        for listing, transcript in self.transcripts.scan():
-            interview_id = listing.path.stem
-            wanted = latest.pop(interview_id, None)
+        for listing, transcript in self.transcripts.scan(scope):
+            wanted = latest.pop(listing.key, None)
             if wanted is not None and (transcript is None or transcript.checkpoint_id != wanted):
-                transcript = self._repair(interview_id, transcript) or transcript
+                transcript = self._repair(listing.key, transcript) or transcript
                 if transcript is not None:
-                    listing = self.transcripts.listing(listing.path, transcript)
+                    listing = self.transcripts.listing(listing.key, transcript)
             yield listing, transcript
         for interview_id in latest:  # only a checkpoint: killed before its first transcript
-            transcript = self._repair(interview_id, None)
-            if transcript is not None:
-                yield self.transcripts.listing(self.path_for(interview_id), transcript), transcript
+            try:
+                current = self.transcripts.load(interview_id)
+            except TranscriptError:
+                current = None  # as expected; one of another scope is left alone
+            transcript = None if current else self._repair(interview_id, None)
+            if transcript is not None and scope.allows(transcript.owner):
+                yield self.transcripts.listing(interview_id, transcript), transcript
 
     def _latest(self, interview_id: str | None = None) -> dict[str, str]:
-        if self.checkpoints is None:
-            return {}
         try:
-            return latest_checkpoints(self.checkpoints, interview_id)
-        except sqlite3.Error:  # the transcripts are still worth showing
+            return self.storage.latest(interview_id)
+        except self.storage.errors:  # the transcripts are still worth showing
             return {}
 
     def _repair(self, interview_id: str, current: Transcript | None) -> Transcript | None:
@@ -169,7 +161,7 @@ class Records:
                 except TranscriptError:
                     pass  # shown up to date all the same; the next open tries again
                 return repaired
-        except (TranscriptError, StorageError, OSError, sqlite3.Error, ValueError):
+        except (TranscriptError, StorageError, OSError, ValueError, *self.storage.errors):
             return None  # a repair is a courtesy: reading what is there must still work
 
     def _grader_of(self, values: InterviewState) -> Grader:
@@ -194,29 +186,18 @@ class Records:
             seen += 1
             with self.locks.attempt(interview_id) as held:
                 if held:
-                    deleted += prune(self.checkpoints, interview_id)
+                    deleted += self.storage.prune(interview_id)
         return seen, deleted
 
 
 @contextmanager
 def open_records(settings: Settings) -> Iterator[Records]:
     """The stored interviews, for commands that read them without running one (list, show,
-    regrade, gc). Without a checkpoint database, or with one that cannot be opened, the
-    transcripts are read as they are."""
-    saver = None
-    if settings.checkpoints.exists():
-        try:
-            saver = open_checkpoints(settings.checkpoints)
-        except StorageError:
-            saver = None
+    regrade, gc). Locally, without a checkpoint database or with one that cannot be opened,
+    the transcripts are read as they are."""
+    storage = open_storage(settings, create=False)
     active = settings.active
     try:
-        yield Records(
-            TranscriptStore(settings.transcripts_dir),
-            saver,
-            Locks(settings.locks_dir),
-            (active.brain, active.model),
-        )
+        yield Records(storage, (active.brain, active.model))
     finally:
-        if saver is not None:
-            saver.conn.close()
+        storage.close()

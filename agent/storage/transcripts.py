@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agent.grading.assessment import CriterionGrade, Flag, WrongClaim
 from agent.grading.rubrics import TRACK_TITLES, criterion_title
 
+# 3: an interview names the signed-in user it belongs to, if any.
 # 2: the questions an interview plans are stored with it (1: their ids only).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # Far above any interview the CLI and the app can produce (answers are capped), and low enough
 # that a stray huge file is named in the listing instead of being read into memory.
@@ -77,8 +78,9 @@ class Grade(_Model):
 
 
 class Transcript(_Model):
-    schema_version: Literal[1, 2] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3] = SCHEMA_VERSION
     id: str
+    owner: str | None = None  # the signed-in user's e-mail (or subject); none in local mode
     created_at: str
     updated_at: str
     status: Literal["in_progress", "finished"]
@@ -137,11 +139,36 @@ def write_atomic(path: Path, data: str) -> None:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Whose interviews a reader may see: everyone's (local mode, a coach of everyone), or those
+    of the owners named and of the domains listed ("@bootcamp.example")."""
+
+    everyone: bool = True
+    owners: frozenset[str] = frozenset()
+    domains: tuple[str, ...] = ()
+
+    def allows(self, owner: str | None) -> bool:
+        if self.everyone:
+            return True
+        if owner is None:
+            return False
+        owner = owner.lower()
+        return owner in self.owners or owner.endswith(self.domains)
+
+
+EVERYONE = Scope()
+
+
+@dataclass(frozen=True)
 class Listing:
-    """One file in the transcripts folder: readable with a summary, or not with the reason."""
+    """One stored interview: readable with a summary, or not with the reason.
+
+    `key` is what the store knows it by (a file's name without `.json`, a row's id); `path` is
+    its file, for the transcripts folder only."""
 
     id: str
-    path: Path
+    key: str
+    path: Path | None
     ok: bool
     error: str = ""
     created_at: str = ""
@@ -152,6 +179,53 @@ class Listing:
     brain: str = ""
     model: str = ""
     score: float | None = None
+    owner: str | None = None
+    checkpoint_id: str | None = None
+
+
+def listing_of(key: str, t: Transcript, path: Path | None = None) -> Listing:
+    """What a listing shows of transcript `t`, stored under `key`."""
+    try:
+        return Listing(
+            id=t.id,
+            key=key,
+            path=path,
+            ok=True,
+            created_at=t.created_at,
+            status=t.status,
+            role=str(t.settings.get("role", "")),
+            company_type=str(t.settings.get("company_type", "")),
+            tracks=tuple(sorted({g.track for g in t.grades}) or _strings(t.settings, "tracks")),
+            brain=t.brain,
+            model=t.model,
+            score=t.report["overall"] if t.report else None,
+            owner=t.owner,
+            checkpoint_id=t.checkpoint_id,
+        )
+    except (KeyError, TypeError, ValueError) as exc:  # valid JSON, but not our shape
+        raise TranscriptError(f"{key}: not a transcript ({exc!r})") from None
+
+
+def parse_transcript(raw: str | bytes, name: str) -> Transcript:
+    """A transcript from its JSON text; `name` says where it came from in the error."""
+    try:
+        return Transcript.model_validate(json.loads(raw))
+    except json.JSONDecodeError as exc:
+        raise TranscriptError(f"{name}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise TranscriptError(f"{name}: not a transcript (nested too deeply)") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise TranscriptError(f"{name}: not a transcript ({where}: {first['msg']})") from None
+
+
+def transcript_json(transcript: Transcript) -> str:
+    """A transcript as the JSON text it is stored as."""
+    try:
+        return transcript.model_dump_json(indent=2)
+    except ValueError as exc:  # e.g. text that cannot be encoded as UTF-8
+        raise TranscriptError(f"could not save transcript {transcript.id}: {exc}") from None
 
 
 class TranscriptStore:
@@ -163,13 +237,13 @@ class TranscriptStore:
     def path_for(self, interview_id: str) -> Path:
         return self.directory / f"{check_id(interview_id)}.json"
 
+    def location(self, interview_id: str) -> str:
+        return str(self.path_for(interview_id))
+
     def save(self, transcript: Transcript) -> Path:
         """Write via a temp file and rename, so a crash never leaves a half-written transcript."""
         path = self.path_for(transcript.id)
-        try:
-            data = transcript.model_dump_json(indent=2)
-        except ValueError as exc:  # e.g. text that cannot be encoded as UTF-8
-            raise TranscriptError(f"could not save transcript {transcript.id}: {exc}") from None
+        data = transcript_json(transcript)
         try:
             write_atomic(path, data)
         except OSError as exc:
@@ -187,58 +261,37 @@ class TranscriptStore:
 
     @staticmethod
     def _read(path: Path) -> Transcript:
-        raw = _read_regular(path)
-        try:
-            return Transcript.model_validate(json.loads(raw))
-        except json.JSONDecodeError as exc:
-            raise TranscriptError(f"{path.name}: not valid JSON ({exc.msg})") from None
-        except RecursionError:
-            raise TranscriptError(f"{path.name}: not a transcript (nested too deeply)") from None
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-            raise TranscriptError(
-                f"{path.name}: not a transcript ({where}: {first['msg']})"
-            ) from None
+        return parse_transcript(_read_regular(path), path.name)
 
-    def list(self) -> list[Listing]:
+    def list(self, scope: Scope = EVERYONE) -> list[Listing]:
         """Every `*.json` file, newest first; unreadable files are listed, never raised."""
-        return newest_first(listing for listing, _ in self.scan())
+        return newest_first(listing for listing, _ in self.scan(scope))
 
-    def read_all(self) -> tuple[list[Transcript], list[Listing]]:
+    def read_all(self, scope: Scope = EVERYONE) -> tuple[list[Transcript], list[Listing]]:
         """Every readable transcript, and the listings of the files that are not: each file is
         read once."""
-        return split_readable(self.scan())
+        return split_readable(self.scan(scope))
 
-    def scan(self) -> Iterator[tuple[Listing, Transcript | None]]:
-        """Each `*.json` file's listing and, when it is readable, its transcript."""
+    def scan(self, scope: Scope = EVERYONE) -> Iterator[tuple[Listing, Transcript | None]]:
+        """Each `*.json` file's listing and, when it is readable, its transcript; of another
+        scope's interviews, nothing (and unreadable files only to a reader of everyone's)."""
         if not self.directory.is_dir():
             return
         for path in self.directory.glob("*.json"):
             try:
                 t = self._read(path)
-                yield self.listing(path, t), t
+                if scope.allows(t.owner):
+                    yield self.listing(path.stem, t), t
             except TranscriptError as exc:
-                yield Listing(id=path.stem, path=path, ok=False, error=str(exc)), None
+                if scope.everyone:
+                    yield (
+                        Listing(id=path.stem, key=path.stem, path=path, ok=False, error=str(exc)),
+                        None,
+                    )
 
-    def listing(self, path: Path, t: Transcript) -> Listing:
-        """What the listing shows of transcript `t`, stored at `path`."""
-        try:
-            return Listing(
-                id=t.id,
-                path=path,
-                ok=True,
-                created_at=t.created_at,
-                status=t.status,
-                role=str(t.settings.get("role", "")),
-                company_type=str(t.settings.get("company_type", "")),
-                tracks=tuple(sorted({g.track for g in t.grades}) or _strings(t.settings, "tracks")),
-                brain=t.brain,
-                model=t.model,
-                score=t.report["overall"] if t.report else None,
-            )
-        except (KeyError, TypeError, ValueError) as exc:  # valid JSON, but not our shape
-            raise TranscriptError(f"{path.name}: not a transcript ({exc!r})") from None
+    def listing(self, key: str, t: Transcript) -> Listing:
+        """What the listing shows of transcript `t`, stored as `key`.json."""
+        return listing_of(key, t, self.directory / f"{key}.json")
 
     def delete(self, interview_id: str) -> None:
         path = self.path_for(interview_id)
