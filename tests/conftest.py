@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from agent.grading.assessment import Assessment
 from agent.grading.providers import OfflineProvider
 from agent.grading.rubrics import Bank, Question, load_bank
 from agent.interview.interviewer import Interviewer
+from tests.postgres import PostgresServer, find_pg_bin
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +103,27 @@ class ScriptedProvider:
 @pytest.fixture
 def scripted() -> ScriptedProvider:
     return ScriptedProvider()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server for the session (Debian's binaries; `make test` installs them)."""
+    if find_pg_bin() is None:
+        reason = "no PostgreSQL server binaries under /usr/lib/postgresql (make postgres-deps)"
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer):
+    """The URL of a fresh, empty database of this test's own, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    url = postgres_server.create_database(name)
+    yield url
+    try:
+        postgres_server.drop_database(name)
+    except RuntimeError:
+        pass
