@@ -127,3 +127,12 @@ def pg_url(postgres_server: PostgresServer):
         postgres_server.drop_database(name)
     except RuntimeError:
         pass
+
+
+@pytest.fixture(params=["local", "postgres"])
+def any_settings(request, tmp_path: Path) -> Settings:
+    """Settings on each storage in turn: local files, then a fresh PostgreSQL database."""
+    if request.param == "local":
+        return Settings(transcripts_dir=tmp_path / "transcripts")
+    url = request.getfixturevalue("pg_url")
+    return Settings(transcripts_dir=tmp_path / "transcripts", database_url=url)
