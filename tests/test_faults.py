@@ -181,17 +181,16 @@ def _in_order(texts: list[str], sent: list[str]) -> bool:
 
 
 def test_answer_taken_but_not_graded_before_a_crash_is_graded_after_restart(
-    tmp_path, bank, crashing_provider
+    any_settings, bank, crashing_provider
 ):
-    settings = Settings(transcripts_dir=tmp_path / "transcripts")
-    with Interviewer(settings, bank=bank) as iv:
+    with Interviewer(any_settings, bank=bank) as iv:
         iid = iv.start(interview_options(questions=3, seed=2)).interview_id
         iv.reply(iid, ANSWERS[0])
-    with Interviewer(settings, provider=crashing_provider, bank=bank) as iv:
+    with Interviewer(any_settings, provider=crashing_provider, bank=bank) as iv:
         with pytest.raises(KeyboardInterrupt):
             iv.reply(iid, ANSWERS[1])
 
-    with Interviewer(settings, bank=bank) as iv:
+    with Interviewer(any_settings, bank=bank) as iv:
         recovered = iv.recover(iid)
         assert recovered.messages, "the cut-short turn is finished on recovery"
         assert iv.waiting_prompt(iid) == recovered.messages[-1]["text"]
@@ -202,15 +201,16 @@ def test_answer_taken_but_not_graded_before_a_crash_is_graded_after_restart(
     assert ANSWERS[1] in json.dumps(state["grades"] or state["current"])
 
 
-def test_answer_handed_over_but_not_yet_taken_before_a_crash_is_kept(tmp_path, bank, monkeypatch):
+def test_answer_handed_over_but_not_yet_taken_before_a_crash_is_kept(
+    any_settings, bank, monkeypatch
+):
     """Dying inside the waiting node leaves the answer as a pending resume value: the next
     answer must not be swallowed in its place."""
-    settings = Settings(transcripts_dir=tmp_path / "transcripts")
 
     def die(text):
         raise KeyboardInterrupt
 
-    with Interviewer(settings, bank=bank) as iv:
+    with Interviewer(any_settings, bank=bank) as iv:
         iid = iv.start(interview_options(questions=3, seed=2)).interview_id
         iv.reply(iid, ANSWERS[0])
         with monkeypatch.context() as m:
@@ -218,20 +218,19 @@ def test_answer_handed_over_but_not_yet_taken_before_a_crash_is_kept(tmp_path, b
             with pytest.raises(KeyboardInterrupt):
                 iv.reply(iid, ANSWERS[1])
 
-    with Interviewer(settings, bank=bank) as iv:
+    with Interviewer(any_settings, bank=bank) as iv:
         iv.reply(iid, ANSWERS[2])
         iv.reply(iid, ANSWERS[3])
         assert _candidate_texts(iv.store, iid) == ANSWERS[:4]
 
 
-def test_reply_after_a_cut_short_turn_is_not_swallowed(tmp_path, bank, crashing_provider):
-    settings = Settings(transcripts_dir=tmp_path / "transcripts")
-    with Interviewer(settings, bank=bank) as iv:
+def test_reply_after_a_cut_short_turn_is_not_swallowed(any_settings, bank, crashing_provider):
+    with Interviewer(any_settings, bank=bank) as iv:
         iid = iv.start(interview_options(questions=3, seed=2)).interview_id
-    with Interviewer(settings, provider=crashing_provider, bank=bank) as iv:
+    with Interviewer(any_settings, provider=crashing_provider, bank=bank) as iv:
         with pytest.raises(KeyboardInterrupt):
             iv.reply(iid, ANSWERS[0])
-    with Interviewer(settings, bank=bank) as iv:
+    with Interviewer(any_settings, bank=bank) as iv:
         result = iv.reply(iid, ANSWERS[1])  # without an explicit recover()
         assert result.messages
         assert _candidate_texts(iv.store, iid) == ANSWERS[:2]
@@ -285,19 +284,21 @@ def _run_threads(target_for, tags) -> dict[str, str]:
     return out
 
 
-def test_two_interviews_on_one_shared_interviewer_in_threads(settings, bank):
-    with Interviewer(settings, bank=bank) as iv:
+def test_two_interviews_on_one_shared_interviewer_in_threads(any_settings, bank):
+    with Interviewer(any_settings, bank=bank) as iv:
         ids = _run_threads(lambda tag, b, out: _interview(iv, tag, b, out), ["alpha", "bravo"])
-    _assert_separate_and_complete(TranscriptStore(settings.transcripts_dir), ids)
+    with Interviewer(any_settings, bank=bank) as iv:
+        _assert_separate_and_complete(iv.store, ids)
 
 
-def test_two_interviewers_on_one_database_in_threads(settings, bank):
+def test_two_interviewers_on_one_database_in_threads(any_settings, bank):
     def target(tag, barrier, out):
-        with Interviewer(settings, bank=bank) as iv:
+        with Interviewer(any_settings, bank=bank) as iv:
             _interview(iv, tag, barrier, out)
 
     ids = _run_threads(target, ["charlie", "delta"])
-    _assert_separate_and_complete(TranscriptStore(settings.transcripts_dir), ids)
+    with Interviewer(any_settings, bank=bank) as iv:
+        _assert_separate_and_complete(iv.store, ids)
 
 
 def test_opening_a_new_checkpoint_database_while_another_writer_holds_it(tmp_path, bank):

@@ -195,11 +195,11 @@ def test_non_answer_gets_a_hint_then_moves_on(settings, latency_bank):
     assert grades[0]["score"] == 0 and "non-answer" in grades[0]["flags"]
 
 
-def test_interview_resumes_after_graph_is_rebuilt(settings, latency_bank):
-    with Interviewer(settings, bank=latency_bank) as iv:
+def test_interview_resumes_after_graph_is_rebuilt(any_settings, latency_bank):
+    with Interviewer(any_settings, bank=latency_bank) as iv:
         start = iv.start(options(tracks=["mlops", "ml-system-design"]))
         iv.reply(start.interview_id, WEAK_LATENCY)
-    with Interviewer(settings, bank=latency_bank) as again:
+    with Interviewer(any_settings, bank=latency_bank) as again:
         assert again.waiting_prompt(start.interview_id)
         again.reply(start.interview_id, "skip")
         end = again.reply(start.interview_id, "end")
@@ -223,27 +223,27 @@ def test_every_message_is_named_by_its_place_and_heard_once_under_that_id(settin
     assert [t.id for t in saved.turns] == [m["id"] for m in messages]
 
 
-def test_a_message_said_again_after_a_crash_keeps_its_id(settings, latency_bank):
+def test_a_message_said_again_after_a_crash_keeps_its_id(any_settings, latency_bank):
     shown: list[Said] = []
 
     def die(said: Said) -> None:
         shown.append(said)
         raise KeyboardInterrupt  # the process dies right after the words were shown
 
-    with Interviewer(settings, bank=latency_bank) as iv:
+    with Interviewer(any_settings, bank=latency_bank) as iv:
         iid = "20990101-000000-abcdef"
         with pytest.raises(KeyboardInterrupt):
             iv.start(options(), interview_id=iid, on_said=die)
     heard: list[Said] = []
-    with Interviewer(settings, bank=latency_bank) as iv:
+    with Interviewer(any_settings, bank=latency_bank) as iv:
         recovered = iv.recover(iid, on_said=heard.append)
     question = recovered.messages[0]
     assert question["kind"] == "question" and question["id"] == message_id(0)
     assert heard == shown == [Said(message_id(0), question["text"], final=True)]
 
 
-def test_reply_to_finished_or_unknown_interview_is_refused(settings, latency_bank):
-    with Interviewer(settings, bank=latency_bank) as iv:
+def test_reply_to_finished_or_unknown_interview_is_refused(any_settings, latency_bank):
+    with Interviewer(any_settings, bank=latency_bank) as iv:
         start = iv.start(options(questions=1, tracks=["mlops"]))
         iv.reply(start.interview_id, "end")
         with pytest.raises(InterviewError, match="finished"):

@@ -148,9 +148,9 @@ class Rendezvous(OfflineProvider):
                 self._inside -= 1
 
 
-def test_two_writers_on_one_interview_take_turns_and_keep_every_answer(settings, bank):
+def test_two_writers_on_one_interview_take_turns_and_keep_every_answer(any_settings, bank):
     provider = Rendezvous()
-    with Interviewer(settings, provider=provider, bank=bank) as iv:
+    with Interviewer(any_settings, provider=provider, bank=bank) as iv:
         iid = iv.start(interview_options(questions=10, seed=8, max_followups=2)).interview_id
     sent = {
         tag: [f"{tag} answer {n}: batching raises throughput." for n in range(3)]
@@ -158,7 +158,7 @@ def test_two_writers_on_one_interview_take_turns_and_keep_every_answer(settings,
     }
 
     def answer(tag: str, barrier: threading.Barrier, out: dict) -> None:
-        with Interviewer(settings, provider=provider, bank=bank) as iv:
+        with Interviewer(any_settings, provider=provider, bank=bank) as iv:
             barrier.wait()
             for text in sent[tag]:
                 iv.reply(iid, text)
@@ -166,7 +166,7 @@ def test_two_writers_on_one_interview_take_turns_and_keep_every_answer(settings,
 
     _run_threads(answer, list(sent))
 
-    with Interviewer(settings, bank=bank) as iv:
+    with Interviewer(any_settings, bank=bank) as iv:
         state = iv.state(iid) or {}
         taken = [m["text"] for m in state["messages"] if m["role"] == "candidate"]
         assert sorted(taken) == sorted(sent["left"] + sent["right"])  # every answer, once
@@ -361,8 +361,9 @@ def test_escape_sequences_in_a_model_follow_up_never_reach_the_terminal(
         )
         monkeypatch.setenv("INTERVIEWER_CONFIG", str(config))
         monkeypatch.setattr(sys, "stdin", io.StringIO(f"{LATENCY_ANSWER}\n{LATENCY_ANSWER}\n"))
-        code = cli.main(["run", "--questions", "1", "--seed", "1", "--followups", "1",
-                         "--feedback", "each"])
+        code = cli.main(
+            ["run", "--questions", "1", "--seed", "1", "--followups", "1", "--feedback", "each"]
+        )
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "Tell me" in out.out
@@ -592,9 +593,15 @@ def test_bench_reports_the_checkpoint_storage(bank):
     assert storage["checkpoints_over_transcripts"] == round(
         storage["checkpoints_bytes"] / storage["transcripts_bytes"], 2
     )
-    table = bench.format_table({"seed": 5, "percentile_method": "nearest-rank",
-                                "machine": {"cpus": 1, "load_average_1m_at_start": 0.0},
-                                "offline": result, "verdict": {}})
+    table = bench.format_table(
+        {
+            "seed": 5,
+            "percentile_method": "nearest-rank",
+            "machine": {"cpus": 1, "load_average_1m_at_start": 0.0},
+            "offline": result,
+            "verdict": {},
+        }
+    )
     assert "checkpoints / transcripts" in table and "write-ahead log while open" in table
 
 

@@ -11,11 +11,14 @@ Never edit a migration that has shipped: add the next one.
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 from langgraph.checkpoint.postgres import PostgresSaver
 
 # Any constant both halves of every replica agree on: "interviewer migrate" as two int4s.
 MIGRATION_LOCK = (0x696E7476, 0x6D696772)
+LOCK_WAIT_S = 120.0
 
 # Each migration is its statements, run in order in one transaction.
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -70,7 +73,7 @@ def migrate(conn: psycopg.Connection, *, target: int | None = None) -> list[int]
     """Bring the database on `conn` (an autocommit connection) up to `target` (by default the
     newest migration), checkpoint tables included; the versions applied now."""
     target = len(MIGRATIONS) if target is None else target
-    conn.execute("SELECT pg_advisory_lock(%s, %s)", MIGRATION_LOCK)
+    _lock(conn)
     try:
         PostgresSaver(conn).setup()  # type: ignore[arg-type]
         applied = []
@@ -83,6 +86,21 @@ def migrate(conn: psycopg.Connection, *, target: int | None = None) -> list[int]
         return applied
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s, %s)", MIGRATION_LOCK)
+
+
+def _lock(conn: psycopg.Connection, wait: float = LOCK_WAIT_S) -> None:
+    """Take the migration lock, asking again until it is free.
+
+    Not `pg_advisory_lock`: a statement blocked in it is an open transaction, and the saver's
+    `CREATE INDEX CONCURRENTLY` in the replica holding the lock waits for every open
+    transaction to end, which Postgres then reports as a deadlock."""
+    deadline = time.monotonic() + wait
+    while not _first(
+        conn.execute("SELECT pg_try_advisory_lock(%s, %s)", MIGRATION_LOCK).fetchone()
+    ):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"another replica has been migrating the database for {wait:g} s")
+        time.sleep(0.05)
 
 
 def _first(row: object) -> object:

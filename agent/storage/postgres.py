@@ -73,16 +73,10 @@ class PostgresStorage:
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
             with self.pool.connection() as conn:
                 migrate(conn)
-        except (psycopg.Error, psycopg.errors.Error) as exc:
+        except (psycopg.Error, TimeoutError) as exc:  # PoolTimeout is a psycopg error
             self.pool.close()
             raise StorageError(
                 f"cannot open the interview database {self.display} ({_reason(exc)}): check "
-                "that the server runs and the URL (database_url or INTERVIEWER_DATABASE_URL)"
-            ) from None
-        except Exception as exc:  # the pool's own timeout is not a psycopg error
-            self.pool.close()
-            raise StorageError(
-                f"cannot connect to the interview database {self.display} ({exc}): check "
                 "that the server runs and the URL (database_url or INTERVIEWER_DATABASE_URL)"
             ) from None
         self.saver = PostgresSaver(self.pool)  # type: ignore[arg-type]
