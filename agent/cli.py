@@ -585,6 +585,17 @@ def cmd_gc(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# --- migrate -----------------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.storage.transfer import copy_to_database  # psycopg loads only when used
+
+    report = copy_to_database(settings)
+    _out(report.summary())
+    return 0
+
+
 def _megabytes(size: int) -> str:
     return f"{size / 1e6:.2f} MB"
 
@@ -740,6 +751,15 @@ def build_parser() -> argparse.ArgumentParser:
         "gc", help="prune stored interview states to what resuming and regrading need"
     )
     gc.set_defaults(func=cmd_gc)
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="copy the interviews kept in local files into the database (database_url)",
+        description="Copy every interview in the transcripts folder (transcript, latest state "
+        "and regrades) into the PostgreSQL database named by database_url or "
+        "INTERVIEWER_DATABASE_URL. Safe to run again: interviews already copied are skipped.",
+    )
+    migrate.set_defaults(func=cmd_migrate)
 
     ui = sub.add_parser(
         "ui",

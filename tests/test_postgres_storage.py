@@ -277,3 +277,36 @@ def test_the_database_url_is_never_displayed_with_its_password(monkeypatch, caps
     monkeypatch.setenv("INTERVIEWER_DATABASE_URL", "mysql://db.example/x")
     assert cli.main(["list"]) != 0
     assert "postgresql://" in capsys.readouterr().err
+
+
+# --- interviewer migrate ------------------------------------------------------------------
+
+
+def test_migrate_copies_local_interviews_once_and_an_unfinished_one_carries_on(
+    tmp_path, pg_url, bank, monkeypatch, capsys
+):
+    local = Settings(transcripts_dir=tmp_path / "transcripts")
+    with Interviewer(local, bank=bank) as iv:
+        done = iv.start(interview_options(questions=1, seed=3, max_followups=0)).interview_id
+        iv.reply(done, ANSWERS[0])
+        going = iv.start(interview_options(questions=3, seed=4, max_followups=0)).interview_id
+        iv.reply(going, ANSWERS[1])
+    (tmp_path / "transcripts" / "broken.json").write_text("{not json")
+    monkeypatch.setenv("INTERVIEWER_TRANSCRIPTS_DIR", str(tmp_path / "transcripts"))
+    assert cli.main(["regrade", done]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("INTERVIEWER_DATABASE_URL", pg_url)
+
+    assert cli.main(["migrate"]) == 0
+    first = capsys.readouterr().out
+    assert cli.main(["migrate"]) == 0
+    second = capsys.readouterr().out
+
+    assert "Copied 2 interview(s) and 1 regrade(s)" in first
+    assert "skipped broken: broken.json: not valid JSON" in first
+    assert "Copied 0 interview(s)" in second and second.count("already in the database") == 2
+    with Interviewer(_settings(tmp_path, pg_url), bank=bank) as iv:
+        assert iv.store.load(done).status == "finished"
+        iv.reply(going, ANSWERS[2])  # resumes in the database where it stopped
+        assert _candidate_texts(iv, going) == ANSWERS[1:3]
+        assert {item.id for item in iv.store.list()} == {done, going}
