@@ -22,6 +22,7 @@ from agent.interview.interviewer import Interviewer, InterviewError, interview_o
 from agent.storage.checkpoints import StorageError
 from agent.storage.migrations import MIGRATIONS, current_version, migrate
 from agent.storage.postgres import PostgresStorage
+from agent.storage.transcripts import Scope
 from tests.test_faults import ANSWERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,6 +159,7 @@ def test_the_cli_lists_shows_regrades_and_collects_on_postgres(
 _HOLD_TURN = """
 import sys, time
 from agent.storage.postgres import PostgresStorage
+from agent.storage.transcripts import Scope
 storage = PostgresStorage(sys.argv[1])
 with storage.locks.turn(sys.argv[2], wait=5):
     print("holding", flush=True)
@@ -310,3 +312,24 @@ def test_migrate_copies_local_interviews_once_and_an_unfinished_one_carries_on(
         iv.reply(going, ANSWERS[2])  # resumes in the database where it stopped
         assert _candidate_texts(iv, going) == ANSWERS[1:3]
         assert {item.id for item in iv.store.list()} == {done, going}
+
+
+def test_a_listing_shows_only_its_scope_and_a_lost_transcript_comes_back_to_its_owner(
+    tmp_path, pg_url, bank
+):
+    settings = _settings(tmp_path, pg_url)
+    ann, bob = (
+        Scope(everyone=False, owners=frozenset({"ann@example.com"})),
+        Scope(everyone=False, owners=frozenset({"bob@example.com"})),
+    )
+    with Interviewer(settings, bank=bank) as iv:
+        mine = iv.start(interview_options(questions=2, seed=1), owner="ann@example.com")
+        theirs = iv.start(interview_options(questions=2, seed=2), owner="bob@example.com")
+        with psycopg.connect(pg_url, autocommit=True) as conn:  # as a kill before the first save
+            conn.execute("DELETE FROM transcripts WHERE id = %s", (mine.interview_id,))
+
+        assert [item.id for item in iv.store.list(bob)] == [theirs.interview_id]
+        assert [item.id for item in iv.store.list(ann)] == [mine.interview_id]
+        assert iv.store.transcripts.known([mine.interview_id]) == {mine.interview_id}
+        transcripts, _ = iv.store.read_all(ann)
+        assert [t.owner for t in transcripts] == ["ann@example.com"]

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -186,6 +186,14 @@ class PgTranscripts:
                 f"could not save transcript {transcript.id} to {self.display}: {_reason(exc)}"
             ) from None
         return self.location(transcript.id)
+
+    def known(self, interview_ids: Iterable[str]) -> set[str]:
+        """Those of `interview_ids` that have a transcript row."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT id FROM transcripts WHERE id = ANY(%s)", (list(interview_ids),)
+            ).fetchall()
+        return {row["id"] for row in rows}
 
     def load(self, interview_id: str) -> Transcript:
         rows = self._select("WHERE id = %s", (check_id(interview_id),))

@@ -123,12 +123,10 @@ class Records:
                 if transcript is not None:
                     listing = self.transcripts.listing(listing.key, transcript)
             yield listing, transcript
-        for interview_id in latest:  # only a checkpoint: killed before its first transcript
-            try:
-                current = self.transcripts.load(interview_id)
-            except TranscriptError:
-                current = None  # as expected; one of another scope is left alone
-            transcript = None if current else self._repair(interview_id, None)
+        # Only a checkpoint: killed before its first transcript. (The others left are interviews
+        # outside `scope`, or files that are not transcripts.)
+        for interview_id in sorted(set(latest) - self.transcripts.known(latest)):
+            transcript = self._repair(interview_id, None)
             if transcript is not None and scope.allows(transcript.owner):
                 yield self.transcripts.listing(interview_id, transcript), transcript
 

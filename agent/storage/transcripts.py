@@ -253,6 +253,17 @@ class TranscriptStore:
             ) from None
         return path
 
+    def known(self, interview_ids: Iterable[str]) -> set[str]:
+        """Those of `interview_ids` that have a transcript file, readable or not."""
+        found = set()
+        for interview_id in interview_ids:
+            try:
+                if self.path_for(interview_id).exists():
+                    found.add(interview_id)
+            except TranscriptError:
+                found.add(interview_id)  # not an id of ours: never repaired as one
+        return found
+
     def load(self, interview_id: str) -> Transcript:
         path = self.path_for(interview_id)
         if not path.exists():
