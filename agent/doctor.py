@@ -69,11 +69,17 @@ def run_doctor(settings: Settings, profile: str | None = None) -> DoctorReport:
     """Check the active profile (or `profile`) and return the findings with a verdict."""
     chosen = settings.profile_named(profile) if profile else settings.active
     report = DoctorReport(profile=chosen.public())
+    if settings.database_url is not None:
+        _check_database(report, settings)
     if chosen.brain == "offline":
         report.add("profile", "ok", "offline rubric engine: no model or network needed")
         report.verdict = (
-            "Ready: the offline rubric engine grades. To use a model, add a profile to "
-            "interviewer.toml and select it with --profile or INTERVIEWER_PROFILE."
+            _verdict(report, chosen)
+            if not report.ok
+            else (
+                "Ready: the offline rubric engine grades. To use a model, add a profile to "
+                "interviewer.toml and select it with --profile or INTERVIEWER_PROFILE."
+            )
         )
         return report
     from agent.grading.llm import LLMProvider  # the SDK is only loaded when a model is configured
@@ -88,6 +94,24 @@ def run_doctor(settings: Settings, profile: str | None = None) -> DoctorReport:
             provider.close()
     report.verdict = _verdict(report, chosen)
     return report
+
+
+def _check_database(report: DoctorReport, settings: Settings) -> None:
+    """The interview database answers and its tables are migrated (as start-up would)."""
+    from agent.storage.checkpoints import StorageError
+    from agent.storage.postgres import PostgresStorage  # psycopg loads only when used
+
+    t0 = time.perf_counter()
+    try:
+        storage = PostgresStorage(settings.database_url.get_secret_value())  # type: ignore[union-attr]
+    except StorageError as exc:
+        report.add("database", "fail", str(exc), _ms(t0))
+        return
+    try:
+        count = len(storage.latest())
+    finally:
+        storage.close()
+    report.add("database", "ok", f"{storage.describe()}: {count} interview(s)", _ms(t0))
 
 
 def _check_profile(report: DoctorReport, profile: Profile) -> bool:
@@ -159,8 +183,12 @@ def _check_stream(report: DoctorReport, provider) -> None:
     except DeadlineExceeded:
         pass  # what came within the time limit is enough to tell
     except Exception as exc:
-        report.add("streaming", "warn", f"not available ({_reason(exc, provider)}); "
-                   "replies will appear whole", _ms(t0))
+        report.add(
+            "streaming",
+            "warn",
+            f"not available ({_reason(exc, provider)}); replies will appear whole",
+            _ms(t0),
+        )
         return
     if not pieces:
         report.add("streaming", "warn", "the stream carried no text", _ms(t0))
@@ -198,8 +226,10 @@ def _valid_probe(text: str) -> bool:
         data = extract_json(text)
     except GradeError:
         return False
-    return isinstance(data, dict) and isinstance(data.get("status"), str) and isinstance(
-        data.get("count"), int
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("status"), str)
+        and isinstance(data.get("count"), int)
     )
 
 

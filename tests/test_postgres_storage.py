@@ -333,3 +333,15 @@ def test_a_listing_shows_only_its_scope_and_a_lost_transcript_comes_back_to_its_
         assert iv.store.transcripts.known([mine.interview_id]) == {mine.interview_id}
         transcripts, _ = iv.store.read_all(ann)
         assert [t.owner for t in transcripts] == ["ann@example.com"]
+
+
+def test_doctor_checks_the_database_and_says_why_it_is_not_ready(tmp_path, pg_url, capsys):
+    from agent.doctor import run_doctor
+
+    report = run_doctor(_settings(tmp_path, pg_url))
+    assert report.ok and report.checks[0].name == "database"
+    assert "0 interview(s)" in report.checks[0].detail
+
+    down = run_doctor(_settings(tmp_path, f"postgresql://ann:pw1@/x?host={tmp_path}"))
+    assert not down.ok and down.verdict.startswith("Not ready: database: cannot open")
+    assert "pw1" not in down.verdict

@@ -70,9 +70,13 @@ class PostgresStorage:
             name="interviewer",
         )
         try:
-            self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
-            with self.pool.connection() as conn:
+            # One plain connection first: a wrong URL or a server that is down fails at once
+            # with its own reason, where the pool would retry until its timeout.
+            with psycopg.connect(
+                url, autocommit=True, application_name=name, connect_timeout=CONNECT_TIMEOUT_S
+            ) as conn:
                 migrate(conn)
+            self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
         except (psycopg.Error, TimeoutError) as exc:  # PoolTimeout is a psycopg error
             self.pool.close()
             raise StorageError(
