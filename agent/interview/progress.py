@@ -12,7 +12,7 @@ from statistics import mean
 
 from agent.grading.rubrics import DIFFICULTIES, MISSED_AT_OR_BELOW
 from agent.interview.report import BANDS
-from agent.storage.transcripts import Listing, Transcript, TranscriptStore
+from agent.storage.transcripts import EVERYONE, Listing, Scope, Transcript, TranscriptStore
 
 # A question asked in the last RECENT days is left out of the next plan, unless it scored below
 # the "good" band and was asked at least REVISIT_AFTER ago: then it comes back, to be practised.
@@ -105,9 +105,12 @@ def parse_time(stamp: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def load_all(store: TranscriptStore) -> tuple[list[Transcript], list[Listing]]:
-    """Every readable transcript (oldest first) and the listings of files that could not be read."""
-    transcripts, unreadable = store.read_all()
+def load_all(
+    store: TranscriptStore, *, scope: Scope = EVERYONE
+) -> tuple[list[Transcript], list[Listing]]:
+    """Every readable transcript `scope` may see (oldest first) and the listings of files that
+    could not be read."""
+    transcripts, unreadable = store.read_all(scope)
     transcripts.sort(key=lambda t: parse_time(t.created_at))
     return transcripts, unreadable
 
