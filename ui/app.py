@@ -1,6 +1,8 @@
 """The Streamlit app: Interview, Review, Progress and Settings pages over `agent/`.
 
-Run with `make run` (or `streamlit run ui/app.py`).
+Run with `make run` (or `streamlit run ui/app.py`). With an `[auth]` section in Streamlit's
+secrets, people sign in and each sees their own interviews (see signin.py); without one, the app
+is one person's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from components import (
     STYLE,
     USER_ERRORS,
 )
+from signin import account_box, current_viewer
 
 log = logging.getLogger("interviewer.ui")
 
@@ -25,6 +28,9 @@ st.set_page_config(
     layout="centered",
 )
 st.html(STYLE)
+
+# With sign-in configured, nobody reaches a page (or its navigation) before signing in.
+viewer = current_viewer()
 
 # The page scripts live in views/, not pages/: Streamlit would also auto-discover a pages/
 # folder and serve its scripts on their own, outside this navigation.
@@ -36,6 +42,7 @@ page = st.navigation(
         st.Page(SETTINGS_PAGE, title="Settings", icon=":material/settings:"),
     ]
 )
+account_box(viewer)
 
 try:
     page.run()
