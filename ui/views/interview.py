@@ -17,6 +17,7 @@ from components import (
     DIFFICULTY_LABELS,
     FEEDBACK_LABELS,
     PRACTICE_KEY,
+    REVIEW_PAGE,
     ROLE_LABELS,
     USER_ERRORS,
     brain_banner,
@@ -25,7 +26,9 @@ from components import (
     track_title,
 )
 from report_view import lookup, show_report
+from signin import current_viewer, own, refuse
 
+from agent.access import Viewer, may_answer, may_read
 from agent.grading.rubrics import COMPANY_TYPES, DIFFICULTIES, ROLES, TRACKS
 from agent.grading.screen import command_of
 from agent.interview.interviewer import MAX_JOB_CHARS, Interviewer, interview_options
@@ -70,7 +73,7 @@ def new_interview_button(label: str = "Start a new interview") -> None:
 # --- set-up --------------------------------------------------------------------------------------
 
 
-def setup(iv: Interviewer) -> None:
+def setup(iv: Interviewer, viewer: Viewer | None) -> None:
     st.write("Pick what to practise. The interviewer asks one question at a time, follows up on "
              "what your answer left out, and scores every answer against a rubric.")
     practice = st.session_state.get(PRACTICE_KEY) or {}
@@ -141,7 +144,7 @@ def setup(iv: Interviewer) -> None:
             st.caption("Topics found: " + md(", ".join(topics)))
         elif (job or "").strip():
             st.caption("No ML or AI topics found in it: the questions are chosen as usual.")
-    history = practice_history(load_all(iv.store)[0], datetime.now(UTC))
+    history = practice_history(load_all(iv.store, scope=own(viewer))[0], datetime.now(UTC))
     if history.avoid or history.revisit:
         st.caption(
             f":material/history: Practice builds on your earlier interviews: {len(history.avoid)} "
@@ -167,7 +170,9 @@ def setup(iv: Interviewer) -> None:
         # Stored as its file has it: the bank adds the field-wide claims when it is asked.
         custom = None if practice_question is None else [iv.bank.as_written(practice_question.id)]
         with st.spinner("Preparing your interview…"):
-            result = iv.start(options, custom_questions=custom)
+            result = iv.start(
+                options, custom_questions=custom, owner=viewer.email if viewer else None
+            )
     except ValueError as exc:  # InterviewError, or no question matches the choices
         st.error(f"The interview could not start: {exc}", icon=":material/error:")
         return
@@ -387,19 +392,34 @@ def saved_transcript(iv: Interviewer, interview_id: str, state: InterviewState) 
     return stored if stored.status == state.get("status") else iv.transcript_of(interview_id, state)
 
 
+def not_yours(iv: Interviewer, viewer: Viewer | None, interview_id: str, owner: str | None) -> None:
+    """Stop at an interview the viewer may not answer, showing nothing of it: its coach gets a
+    way to read it on the Review page, anyone else the refusal."""
+    st.session_state.pop("interview_id", None)  # not reopened on the next visit to this page
+    if may_read(iv.settings, viewer, owner):
+        st.info(f"This is {md(owner or 'someone else')}'s interview: as their coach you can read "
+                "it, not answer it.", icon=":material/visibility:")
+        st.page_link(REVIEW_PAGE, label="Read it on the Review page", icon=":material/history:",
+                     query_params={"interview": interview_id})
+    else:
+        refuse()
+    new_interview_button()
+    st.stop()
+
+
 # --- page ----------------------------------------------------------------------------------------
 
 iv = interviewer()
+viewer = current_viewer()
 st.title("Mock interview")
 interview_id = active_id()
 brain_banner(iv.provider, compact=bool(interview_id))
 
 if not interview_id:
-    setup(iv)
+    setup(iv, viewer)
     st.stop()
 
 try:
-    wait_for_running_turn(interview_id)
     state = iv.state(interview_id)
 except TranscriptError:
     set_active(None)
@@ -408,6 +428,7 @@ except TranscriptError:
     new_interview_button()
     st.stop()
 
+stored = None
 if state is None:
     try:
         stored = iv.store.load(interview_id)
@@ -417,13 +438,23 @@ if state is None:
         set_active(None)
         new_interview_button()
         st.stop()
+
+# Only the owner gets past here, and every turn (an answer, a recovery, the end) is taken below.
+owner = stored.owner if stored is not None else state.get("owner")
+if not may_answer(viewer, owner):
+    not_yours(iv, viewer, interview_id, owner)
+
+if stored is not None:
     if stored.status != "finished":
         st.warning("This interview's saved state is gone, so it cannot continue; here is what "
                    "was recorded.", icon=":material/warning:")
     finished(iv, stored, None)
-elif state.get("status") == "finished":
-    finished(iv, saved_transcript(iv, interview_id, state), state)
 else:
-    if finish_cut_short_turn(iv, interview_id):
-        state = iv.state(interview_id) or state
-    in_progress(iv, interview_id, state)
+    wait_for_running_turn(interview_id)
+    state = iv.state(interview_id) or state
+    if state.get("status") == "finished":
+        finished(iv, saved_transcript(iv, interview_id, state), state)
+    else:
+        if finish_cut_short_turn(iv, interview_id):
+            state = iv.state(interview_id) or state
+        in_progress(iv, interview_id, state)

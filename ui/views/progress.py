@@ -1,5 +1,6 @@
 """Progress page: scores over time, compared like with like (a track at one level, the same
-question), and the rubric points missed most often."""
+question), and the rubric points missed most often. Signed in, it is the viewer's own progress
+only."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pandas as pd
 import streamlit as st
 from components import INTERVIEW_PAGE, PRACTICE_KEY, interviewer, md, track_title
 from report_view import criterion_label, lookup
+from signin import current_viewer, own
 
 from agent.interview.progress import (
     Change,
@@ -174,8 +176,9 @@ def question_browser(bank) -> None:
 
 
 iv = interviewer()
+viewer = current_viewer()
 st.title("Progress")
-transcripts, unreadable = load_all(iv.store)
+transcripts, unreadable = load_all(iv.store, scope=own(viewer))  # a coach's too: only their own
 if unreadable:
     st.caption(f"{len(unreadable)} unreadable file(s) in the transcripts folder are left out; "
                "the Review page lists them.")

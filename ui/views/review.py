@@ -1,15 +1,20 @@
-"""Review page: list, filter and sort stored interviews; replay one and read its report."""
+"""Review page: list, filter and sort stored interviews; replay one and read its report.
+
+Signed in, the list holds the viewer's own interviews and, for a coach, their cohorts' (with
+whose each one is); only an interview's owner continues or deletes it."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 from chat_view import show_conversation
-from components import INTERVIEW_PAGE, interviewer, role_label, track_title, when
+from components import INTERVIEW_PAGE, interviewer, md, role_label, track_title, when
 from report_view import show_report
+from signin import current_viewer, refuse
 
+from agent.access import Viewer, is_coach, may_answer, scope_for
 from agent.interview.interviewer import Interviewer
-from agent.storage.transcripts import Listing, TranscriptError
+from agent.storage.transcripts import Listing, Scope, TranscriptError
 
 SORTS = {
     "Newest first": (lambda item: item.created_at, True),
@@ -21,9 +26,11 @@ CONFIRM_DELETE_KEY = "confirm_delete"  # the interview whose deletion awaits con
 STATUS_LABELS = {"finished": "Finished", "in_progress": "In progress"}
 
 
-def describe(item: Listing) -> str:
+def describe(item: Listing, viewer: Viewer | None) -> str:
+    """One line for an interview, starting with whose it is when it is not the viewer's."""
     score = "no score yet" if item.score is None else f"{item.score:.0f}/100"
-    return f"{when(item.created_at)} · {role_label(item.role)} · {score}"
+    whose = "" if may_answer(viewer, item.owner) else f"{item.owner} · "
+    return f"{whose}{when(item.created_at)} · {role_label(item.role)} · {score}"
 
 
 def filtered(items: list[Listing]) -> list[Listing]:
@@ -55,9 +62,12 @@ def filtered(items: list[Listing]) -> list[Listing]:
     return sorted(chosen, key=key, reverse=reverse)
 
 
-def table(items: list[Listing]) -> None:
+def table(items: list[Listing], owners: bool) -> None:
+    """The interviews, one row each; with `owners` (for a coach), whose each one is, in the room
+    that otherwise says which brain graded it."""
     rows = [
         {
+            "Owner": item.owner or "-",
             "Date": when(item.created_at).removesuffix(" UTC"),
             "Role": role_label(item.role),
             "Tracks": ", ".join(track_title(t) for t in item.tracks) or "All",
@@ -68,12 +78,13 @@ def table(items: list[Listing]) -> None:
         for item in items
     ]
     st.dataframe(
-        pd.DataFrame(rows),
+        pd.DataFrame(rows).drop(columns="Graded by" if owners else "Owner"),
         hide_index=True,
         column_config={
+            "Owner": st.column_config.TextColumn(width=150),
             "Date": st.column_config.TextColumn("Date (UTC)", width=128),
             "Role": st.column_config.TextColumn(width=95),
-            "Tracks": st.column_config.TextColumn(width=195),
+            "Tracks": st.column_config.TextColumn(width=150 if owners else 195),
             "Graded by": st.column_config.TextColumn(width=105),
             "Score": st.column_config.ProgressColumn(
                 "Score", min_value=0, max_value=100, format="%.0f", width=90
@@ -110,7 +121,33 @@ def confirm_delete(iv: Interviewer, interview_id: str, label: str) -> None:
         st.rerun()
 
 
-def show_one(iv: Interviewer, item: Listing) -> None:
+def owner_actions(
+    iv: Interviewer, item: Listing, viewer: Viewer | None, *, can_continue: bool
+) -> None:
+    """Continue (while it can) and delete: for the interview's owner only."""
+    with st.container(horizontal=True):
+        if can_continue:
+            st.page_link(
+                INTERVIEW_PAGE, label="Continue this interview", icon=":material/play_arrow:",
+                query_params={"interview": item.id},
+            )
+        if st.button("Delete…", icon=":material/delete:", key=f"delete-{item.id}"):
+            st.session_state[CONFIRM_DELETE_KEY] = item.id
+    if st.session_state.get(CONFIRM_DELETE_KEY) == item.id:
+        confirm_delete(iv, item.id, describe(item, viewer))
+
+
+def outside(iv: Interviewer, scope: Scope, interview_id: str) -> bool:
+    """Whether the interview exists but `scope` may not read it."""
+    if scope.everyone:
+        return False
+    try:
+        return not scope.allows(iv.store.load(interview_id).owner)
+    except TranscriptError:  # no such interview: the page says it is not in the list
+        return False
+
+
+def show_one(iv: Interviewer, item: Listing, viewer: Viewer | None) -> None:
     try:
         transcript = iv.store.load(item.id)
     except TranscriptError as exc:
@@ -120,17 +157,13 @@ def show_one(iv: Interviewer, item: Listing) -> None:
         state = iv.state(item.id)
     except TranscriptError:
         state = None
-    st.subheader(describe(item))
-    with st.container(horizontal=True):
-        if transcript.status != "finished" and state is not None:
-            st.page_link(
-                INTERVIEW_PAGE, label="Continue this interview", icon=":material/play_arrow:",
-                query_params={"interview": item.id},
-            )
-        if st.button("Delete…", icon=":material/delete:", key=f"delete-{item.id}"):
-            st.session_state[CONFIRM_DELETE_KEY] = item.id
-    if st.session_state.get(CONFIRM_DELETE_KEY) == item.id:
-        confirm_delete(iv, item.id, describe(item))
+    st.subheader(md(describe(item, viewer)))  # an owner's e-mail is not Markdown
+    if may_answer(viewer, transcript.owner):
+        can_continue = transcript.status != "finished" and state is not None
+        owner_actions(iv, item, viewer, can_continue=can_continue)
+    else:
+        st.caption(":material/visibility: Read-only: only the candidate can continue or delete "
+                   "this interview.")
     report, conversation = st.tabs(["Report", "Conversation"])
     with report:
         show_report(transcript, iv.bank, key=f"review-{item.id}")
@@ -139,12 +172,21 @@ def show_one(iv: Interviewer, item: Listing) -> None:
 
 
 iv = interviewer()
+viewer = current_viewer()
+scope = scope_for(iv.settings, viewer)
 st.title("Review")
 if deleted := st.session_state.pop("deleted", None):
     st.success(f"Deleted: {deleted}", icon=":material/check:")
 
-listings = iv.store.list()
+listings = iv.store.list(scope)
 readable = [item for item in listings if item.ok]
+wanted = st.query_params.get("interview")
+if wanted and wanted not in {item.id for item in readable} and outside(iv, scope, wanted):
+    refuse()
+    if st.button("Show my interviews", icon=":material/history:"):
+        st.query_params.pop("interview", None)
+        st.rerun()
+    st.stop()
 unreadable = [item for item in listings if not item.ok]
 
 if unreadable:
@@ -164,21 +206,20 @@ shown = filtered(readable)
 if not shown:
     st.info("No interview matches these filters.", icon=":material/filter_alt_off:")
     st.stop()
-table(shown)
+table(shown, owners=is_coach(iv.settings, viewer))
 
 by_id = {item.id: item for item in shown}
-wanted = st.query_params.get("interview")
 ids = list(by_id)
 choice = st.selectbox(
     "Open an interview",
     ids,
     index=ids.index(wanted) if wanted in by_id else None,
-    format_func=lambda i: describe(by_id[i]),
+    format_func=lambda i: describe(by_id[i], viewer),
     placeholder="Choose an interview to replay and read its report",
 )
 if choice:
     if st.query_params.get("interview") != choice:
         st.query_params["interview"] = choice
-    show_one(iv, by_id[choice])
+    show_one(iv, by_id[choice], viewer)
 elif wanted and wanted not in by_id:
     st.caption("The interview in the address is not in this list (filtered out or deleted).")

@@ -17,9 +17,12 @@ from components import (
     md,
     track_title,
 )
+from signin import current_viewer
 
+from agent.access import Viewer, scope_for
 from agent.config import DEFAULT_CONFIG, Settings, save_profile
 from agent.grading.rubrics import DIFFICULTIES
+from agent.interview.interviewer import Interviewer
 from agent.profiles import ConfigError, Profile, build_profile
 
 if TYPE_CHECKING:
@@ -165,7 +168,26 @@ def add_model(settings: Settings) -> None:
     st.rerun()
 
 
+def stored_interviews(iv: Interviewer, settings: Settings, viewer: Viewer | None) -> None:
+    """Where interviews are kept (a database's password never shown), and how many of those the
+    viewer may read are there."""
+    listed = iv.store.list(scope_for(settings, viewer))
+    readable = sum(1 for i in listed if i.ok)
+    counted = f"{readable} interview(s) " + ("stored" if viewer is None else "you can read")
+    if settings.database_url is not None:
+        st.text(settings.database_display)
+        st.caption(f"{counted}, in the PostgreSQL database (database_url), written after every "
+                   "turn. Set INTERVIEWER_DATABASE_URL to use another database.")
+        return
+    st.text(str(settings.transcripts_dir))
+    if viewer is None:  # unreadable files are listed to a reader of everyone's only
+        counted += f", {sum(1 for i in listed if not i.ok)} unreadable file(s)"
+    st.caption(f"{counted}. One JSON file per interview, written after every turn. Set "
+               "INTERVIEWER_TRANSCRIPTS_DIR to store them elsewhere.")
+
+
 iv = interviewer()
+viewer = current_viewer()
 settings = iv.settings
 st.title("Settings")
 brain_banner(iv.provider)
@@ -186,13 +208,7 @@ st.dataframe(
 )
 
 st.subheader("Where transcripts are stored")
-st.text(str(settings.transcripts_dir))
-listed = iv.store.list()
-st.caption(
-    f"{sum(1 for i in listed if i.ok)} interview(s) stored, "
-    f"{sum(1 for i in listed if not i.ok)} unreadable file(s). One JSON file per interview, "
-    "written after every turn. Set INTERVIEWER_TRANSCRIPTS_DIR to store them elsewhere."
-)
+stored_interviews(iv, settings, viewer)
 
 st.subheader("Question bank")
 st.caption(f"{len(iv.bank)} questions from {iv.settings.rubrics_dir}")
