@@ -466,7 +466,21 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     bench = _devtool("bench")  # heavy measuring code stays out of every other command's startup
 
     seed = bench.DEFAULT_SEED if args.seed is None else args.seed
-    result = bench.run_bench(args.interviews, seed, log=_err)
+    scale_options = {
+        "database_url": args.database_url,
+        "turns": args.turns,
+        "browser_sessions": args.browser_sessions,
+    }
+    given = {key: value for key, value in scale_options.items() if value is not None}
+    if not args.scale:
+        if given:
+            raise CliError("--database-url, --turns and --browser-sessions go with --scale")
+        result = bench.run_bench(args.interviews, seed, log=_err)
+    else:
+        if args.database_url and not args.database_url.startswith(("postgresql:", "postgres:")):
+            raise CliError("--database-url must be a postgresql:// URL")
+        plan = bench.ScalePlan(**given)
+        result = bench.run_bench(seed=seed, sections=("scale",), scale=plan, log=_err)
     if args.json:
         _out_json(json.dumps(result, indent=2))
     else:
@@ -745,6 +759,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--interviews", type=_whole(1), default=50, help="simulated interviews (>= 1)"
     )
     bench.add_argument("--seed", type=_whole(*SEEDS), help="seed for the scripted candidates")
+    bench.add_argument(
+        "--scale",
+        action="store_true",
+        help="measure capacity instead: turns a second with 1, 10 and 50 candidates sharing one "
+        "process, turn times at half that load, storage per interview and app memory per "
+        "browser session, on local files and on PostgreSQL (takes minutes)",
+    )
+    bench.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="with --scale: the PostgreSQL server to measure (a fresh database is made there and "
+        "dropped); default: a throwaway server from Debian's binaries",
+    )
+    bench.add_argument(
+        "--turns", type=_whole(10), help="with --scale: turns in each measurement (default 1000)"
+    )
+    bench.add_argument(
+        "--browser-sessions",
+        type=_whole(0),
+        help="with --scale: browser sessions opened for the memory figure (default 5; 0 skips it)",
+    )
     bench.set_defaults(func=cmd_bench)
 
     gc = sub.add_parser(

@@ -13,7 +13,7 @@ from agent.grading.assessment import Assessment
 from agent.grading.providers import OfflineProvider
 from agent.grading.rubrics import Bank, Question, load_bank
 from agent.interview.interviewer import Interviewer
-from tests.postgres import PostgresServer, find_pg_bin
+from devtools.pgserver import PostgresServer, find_pg_bin
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,9 @@ One module a concern: `stats` (percentiles), `candidates` (scripted interviews),
 a turn's time goes), `offline`, `llm`, `regrade` and `startup` (the four benchmarks),
 `loopback` (the model server they grade against), `scratch` (folders and child processes),
 `targets` and `table` (judging and printing a result). This module runs them all.
+
+`scale` (and `memory`, the app's memory per browser session) runs only when asked for: it
+measures capacity, takes minutes and starts a database server.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from devtools.bench.candidates import DEFAULT_INTERVIEWS, DEFAULT_SEED, scripted
 from devtools.bench.llm import LLM_DELAY_MS, LLM_INTERVIEWS, bench_llm
 from devtools.bench.offline import bench_offline, storage_of
 from devtools.bench.regrade import REGRADE_QUESTIONS, bench_regrade
+from devtools.bench.scale import ScalePlan, bench_scale
 from devtools.bench.startup import bench_startup
 from devtools.bench.stats import PERCENTILE_METHOD
 from devtools.bench.table import format_table
@@ -30,11 +34,14 @@ from devtools.bench.targets import TARGETS, verdict
 __all__ = [
     "DEFAULT_INTERVIEWS",
     "DEFAULT_SEED",
+    "ON_REQUEST",
     "SECTIONS",
     "TARGETS",
+    "ScalePlan",
     "bench_llm",
     "bench_offline",
     "bench_regrade",
+    "bench_scale",
     "bench_startup",
     "format_table",
     "run_bench",
@@ -43,7 +50,8 @@ __all__ = [
     "verdict",
 ]
 
-SECTIONS = ("offline", "llm", "regrade", "startup")
+SECTIONS = ("offline", "llm", "regrade", "startup")  # what a plain `interviewer bench` runs
+ON_REQUEST = ("scale",)
 
 
 def _guarded(measure: Callable[[], dict]) -> dict:
@@ -59,9 +67,11 @@ def run_bench(
     seed: int = DEFAULT_SEED,
     *,
     sections: Sequence[str] = SECTIONS,
+    scale: ScalePlan | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> dict:
-    """All sections, as one JSON-ready object; `log` hears progress."""
+    """The `sections` asked for, as one JSON-ready object; `log` hears progress. `scale` is what
+    the scale section measures (by default, `ScalePlan()`)."""
     result: dict = {
         "seed": seed,
         "percentile_method": PERCENTILE_METHOD,
@@ -88,8 +98,12 @@ def run_bench(
             lambda: bench_regrade(seed, bank=bank),
         ),
         "startup": ("fresh-process imports and the Streamlit app", bench_startup),
+        "scale": (
+            "capacity of one process, on local files and on PostgreSQL",
+            lambda: bench_scale(scale, seed, bank=bank, log=log),
+        ),
     }
-    for name in SECTIONS:
+    for name in (*SECTIONS, *ON_REQUEST):
         if name in sections:
             what, measure = plan[name]
             log(f"{name}: {what} ...")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from devtools.bench.targets import TARGETS
+from devtools.bench.targets import SCALE_TARGETS, TARGETS
 
 
 def _row(name: str, value: object, target: str = "") -> str:
@@ -15,7 +15,7 @@ def _ms3(stats: dict) -> str:
 
 def _target(key: str, result: dict) -> str:
     state = result.get("verdict", {}).get(key, "")
-    return f"<= {TARGETS[key]:g}  {state}"
+    return f"<= {({**TARGETS, **SCALE_TARGETS})[key]:g}  {state}"
 
 
 def _header(result: dict) -> list[str]:
@@ -26,9 +26,10 @@ def _header(result: dict) -> list[str]:
         f"->{machine.get('load_average_1m_at_end')}  "
         f"percentiles: {result['percentile_method']}",
         "",
-        _row("metric", "value", "target"),
-        _row("-" * 44, "-" * 16, "-" * 16),
     ]
+
+
+_COLUMNS = [_row("metric", "value", "target"), _row("-" * 44, "-" * 16, "-" * 16)]
 
 
 def _offline_rows(off: dict, result: dict) -> list[str]:
@@ -105,10 +106,82 @@ _SECTION_ROWS = {
     "startup": _startup_rows,
 }
 
+_SCALE_STORAGES = {"local": "local", "postgres": "PostgreSQL"}
+
+
+def _scale_line(storage: str, load: str, m: dict) -> str:
+    ms = _ms3(m["turn_ms"]) if m["turn_ms"] else "n/a"
+    return (
+        f"{storage:<11} {load:<28} {m['turns']:>6} {m['errors']:>6} "
+        f"{m['turns_per_s']:>8.1f}  {ms:>20}"
+    )
+
+
+def _candidates(n: int) -> str:
+    return f"{n} candidate" + ("s" if n != 1 else "")
+
+
+def _scale_storage_rows(name: str, s: dict) -> list[str]:
+    lines = [
+        _scale_line(name, f"{_candidates(m['candidates'])}, no pause", m) for m in s["saturation"]
+    ]
+    steady = s["steady"]
+    load = f"{steady['offered_turns_per_s']:.1f}/s due, {_candidates(steady['candidates'])}"
+    return [*lines, _scale_line(name, load, steady)]
+
+
+def _scale_rows(scale: dict, result: dict) -> list[str]:
+    """Turns a second and turn times at each load, then storage, capacity and memory."""
+    head = (
+        f"{'storage':<11} {'load':<28} {'turns':>6} {'errors':>6} {'turns/s':>8}  "
+        f"{'turn ms p50/p95/p99':>20}"
+    )
+    lines = [
+        "scale: one process, one Interviewer shared by every candidate (a thread each); "
+        "a turn = one reply; offline rubric engine",
+        head,
+        "-" * len(head),
+    ]
+    measured = {k: name for k, name in _SCALE_STORAGES.items() if k in scale}
+    for key, name in measured.items():
+        if "error" not in scale[key]:
+            lines += _scale_storage_rows(name, scale[key])
+    lines.append("")
+    for key, name in measured.items():
+        s = scale[key]
+        if "error" in s:
+            lines.append(f"{name}: n/a  {s['error']}")
+            continue
+        st = s["storage"]
+        lines += [
+            f"{name}: {s['where']}; {s['run_s']:g} s",
+            f"  storage per interview {st['bytes_per_interview'] / 1e3:.1f} kB "
+            f"({st['bytes'] / 1e6:.1f} MB / {st['interviews']} interviews)",
+            f"  one process serves about {s['candidates_answering_every_30s']} candidates who "
+            "answer every 30 s (half the best turns/s, times 30)",
+            f"  errors {s['errors']}  target {_target(f'scale.{key}.errors', result)}",
+        ]
+    if "postgres" in measured and "error" not in scale["postgres"]:
+        target = _target("scale.postgres.steady.turn_ms.p95", result)
+        lines.append(f"target: PostgreSQL turn p95 ms at the steady load {target}")
+    browser = scale.get("browser")
+    if browser and "error" in browser:
+        lines.append(f"app memory per browser session: n/a  {browser['error']}")
+    elif browser:
+        lines.append(
+            f"app memory per browser session: {browser['mb_per_session']:.2f} MB "
+            f"(server RSS {browser['rss_one_session_mb']:.1f} MB with one session, "
+            f"{browser['rss_after_mb']:.1f} MB with {browser['sessions']} more)"
+        )
+    return lines
+
 
 def format_table(result: dict) -> str:
     """The bench result as a plain-text table; a section that could not run says why last."""
     lines = _header(result)
+    others = any(name in result for name in _SECTION_ROWS)
+    if others:
+        lines += _COLUMNS
     for name, rows in _SECTION_ROWS.items():
         section = result.get(name)
         if section and "error" not in section:
@@ -117,4 +190,11 @@ def format_table(result: dict) -> str:
         section = result.get(name)
         if section and "error" in section:
             lines.append(_row(name, "n/a", section["error"]))
+    scale = result.get("scale")
+    if scale and "error" in scale:
+        lines.append(_row("scale", "n/a", scale["error"]))
+    elif scale:
+        if others:
+            lines.append("")
+        lines += _scale_rows(scale, result)
     return "\n".join(lines)

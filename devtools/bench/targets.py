@@ -13,6 +13,12 @@ TARGETS = {
     "regrade.concurrent_over_single": 1.5,
     "startup.import_s": 1.5,
 }
+# The scale section's, judged only when it ran (it runs only when asked for).
+SCALE_TARGETS = {
+    "scale.postgres.steady.turn_ms.p95": 100.0,
+    "scale.postgres.errors": 0,
+    "scale.local.errors": 0,
+}
 
 
 def _lookup(result: dict, dotted: str) -> float | None:
@@ -26,8 +32,9 @@ def _lookup(result: dict, dotted: str) -> float | None:
 
 def verdict(result: dict) -> dict[str, str]:
     """Each target: "met", "missed" or "not measured"."""
+    targets = {**TARGETS, **(SCALE_TARGETS if "scale" in result else {})}
     out = {}
-    for key, limit in TARGETS.items():
+    for key, limit in targets.items():
         value = _lookup(result, key)
         out[key] = "not measured" if value is None else ("met" if value <= limit else "missed")
     return out

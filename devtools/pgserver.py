@@ -1,9 +1,13 @@
-"""A throwaway PostgreSQL server for the tests, run from Debian's server binaries.
+"""A throwaway PostgreSQL server for the tests and the benchmark, run from Debian's server
+binaries.
 
 `PostgresServer` makes a fresh cluster in a temporary folder and serves it on a Unix socket only
 (no TCP port, so parallel runs never clash), with `trust` auth for the `postgres` user. PostgreSQL
 refuses to run as root, so under root (as in CI) every server command runs as the `postgres`
 system user and the folder is handed to that user; root still connects through the socket.
+
+The tests' server trades durability for speed; a `durable` one waits for the disk on every
+commit, as a production server does, so that the benchmark measures what a deployment would see.
 """
 
 from __future__ import annotations
@@ -17,14 +21,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-# Speed over durability: the data lives only as long as the test session.
-SETTINGS = {
-    "listen_addresses": "''",
-    "max_connections": "200",
-    "fsync": "off",
-    "synchronous_commit": "off",
-    "full_page_writes": "off",
-}
+SETTINGS = {"listen_addresses": "''", "max_connections": "200"}
+# Speed over durability, for data that lives only as long as a test session.
+FAST = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
 def find_pg_bin() -> Path | None:
@@ -41,8 +40,9 @@ class PostgresServer:
     """One cluster listening on a socket in its own temporary folder; use it as a context
     manager, or call `start()` and `stop()`."""
 
-    def __init__(self, bin_dir: Path | None = None) -> None:
+    def __init__(self, bin_dir: Path | None = None, *, durable: bool = False) -> None:
         self.bin_dir = bin_dir or find_pg_bin()
+        self.durable = durable
         if self.bin_dir is None:
             raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql")
         self.as_postgres = os.geteuid() == 0
@@ -76,7 +76,8 @@ class PostgresServer:
         try:
             flags = "-U postgres --auth=trust --encoding=UTF8 --locale=C --no-sync".split()
             self._run("initdb", "-D", self.data_dir, *flags)
-            settings = dict(SETTINGS, unix_socket_directories=f"'{self.socket_dir}'")
+            settings = {**SETTINGS, **({} if self.durable else FAST)}
+            settings["unix_socket_directories"] = f"'{self.socket_dir}'"
             with open(self.data_dir / "postgresql.conf", "a") as conf:
                 conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
             self._run("pg_ctl", "start", "-D", self.data_dir, "-l", self.log, "-w", "-t", "60")
