@@ -30,6 +30,9 @@ class Viewer:
         who = claims.get("email") or claims.get("sub")
         if not isinstance(who, str) or not who.strip():
             raise ValueError("the sign-in named no e-mail address or subject")
+        if claims.get("email") and claims.get("email_verified") is False:
+            # Anyone could otherwise claim another person's address, and their interviews.
+            raise ValueError("the identity provider has not verified this e-mail address")
         groups = claims.get(group_claim)
         if isinstance(groups, str):
             groups = [groups]

@@ -65,6 +65,9 @@ def test_a_cohort_of_everyone_and_claims_that_name_nobody(tmp_path):
     with pytest.raises(ValueError, match="no e-mail address or subject"):
         Viewer.from_claims({"email": "  "})
     assert Viewer.from_claims({"sub": "abc", "groups": "solo"}).groups == frozenset({"solo"})
+    with pytest.raises(ValueError, match="not verified"):
+        Viewer.from_claims({"email": "ceo@example.com", "email_verified": False})
+    assert Viewer.from_claims({"email": "a@b.c", "email_verified": True}).email == "a@b.c"
 
 
 def test_bad_cohorts_and_database_urls_are_refused_naming_the_field(tmp_path):

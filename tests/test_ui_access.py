@@ -109,7 +109,7 @@ def test_a_sign_in_that_names_nobody_is_refused(cohort: Path) -> None:
     at.user = {"is_logged_in": True, "name": "No Address"}
     at.run()
     assert not at.exception, at.exception
-    assert "did not say who you are" in at.error[0].value
+    assert "no e-mail address or subject" in at.error[0].value
     assert [b.label for b in at.button] == ["Sign out"]
 
 
@@ -224,3 +224,10 @@ def test_settings_count_only_the_interviews_the_viewer_may_read(cohort: Path) ->
     assert any(c.value.startswith("1 interview(s) you can read.") for c in at.caption)
     at = signed_in("coach@example.com", "views/settings.py")
     assert any(c.value.startswith("2 interview(s) you can read.") for c in at.caption)
+
+
+def test_signed_in_settings_offer_no_new_model_and_hide_the_configuration(cohort: Path) -> None:
+    at = signed_in("bob@example.com", "views/settings.py")
+    assert not [e for e in at.get("expander") if "Add a model" in str(e.proto.label)]
+    assert all("Setting" not in table.value.columns for table in at.dataframe), "no configuration"
+    assert any("set by whoever runs this service" in c.value for c in at.caption)

@@ -32,9 +32,9 @@ def current_viewer() -> Viewer | None:
         st.stop()
     try:
         return Viewer.from_claims(st.user.to_dict(), current_settings().group_claim)
-    except ValueError:
-        st.error("Your sign-in did not say who you are (no e-mail address), so your interviews "
-                 "cannot be kept apart from others'. Sign out and use another account.",
+    except ValueError as exc:
+        st.error(f"Your sign-in cannot be used here ({exc}), so your interviews could not be "
+                 "kept apart from others'. Sign out and use another account.",
                  icon=":material/person_off:")
         sign_out_button()
         st.stop()

@@ -194,18 +194,24 @@ brain_banner(iv.provider)
 if saved := st.session_state.pop(SAVED_KEY, None):
     st.success(saved, icon=":material/save:")
 choose_model(settings)
-add_model(settings)
+if viewer is None:
+    add_model(settings)
 
-st.subheader("Active configuration")
-st.caption("Read from the environment (`INTERVIEWER_*`, `OPENAI_*`) and the config file where "
-           "there is one. Keys are never shown.")
-rows = masked_settings(settings)
-st.dataframe(
-    pd.DataFrame(rows, columns=["Setting", "Value"]),
-    hide_index=True,
-    width="stretch",
-    height=min(38 + 35 * len(rows), 600),
-)
+    st.subheader("Active configuration")
+    st.caption("Read from the environment (`INTERVIEWER_*`, `OPENAI_*`) and the config file where "
+               "there is one. Keys are never shown.")
+    rows = masked_settings(settings)
+    st.dataframe(
+        pd.DataFrame(rows, columns=["Setting", "Value"]),
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(rows), 600),
+    )
+else:
+    # A shared deployment: models, servers and files are its operator's (interviewer.toml),
+    # and the app never sends requests to an address a user typed in.
+    st.caption("The models on offer are set by whoever runs this service. Its configuration "
+               "is not shown here.")
 
 st.subheader("Where transcripts are stored")
 stored_interviews(iv, settings, viewer)
