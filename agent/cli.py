@@ -605,7 +605,7 @@ def cmd_gc(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from agent.storage.transfer import copy_to_database  # psycopg loads only when used
 
-    report = copy_to_database(settings)
+    report = copy_to_database(settings, owner=args.owner)
     _out(report.summary())
     return 0
 
@@ -793,6 +793,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Copy every interview in the transcripts folder (transcript, latest state "
         "and regrades) into the PostgreSQL database named by database_url or "
         "INTERVIEWER_DATABASE_URL. Safe to run again: interviews already copied are skipped.",
+    )
+    migrate.add_argument(
+        "--owner",
+        metavar="EMAIL",
+        help="make the copied interviews that have no owner this signed-in user's",
     )
     migrate.set_defaults(func=cmd_migrate)
 

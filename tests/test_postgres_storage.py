@@ -345,3 +345,24 @@ def test_doctor_checks_the_database_and_says_why_it_is_not_ready(tmp_path, pg_ur
     down = run_doctor(_settings(tmp_path, f"postgresql://ann:pw1@/x?host={tmp_path}"))
     assert not down.ok and down.verdict.startswith("Not ready: database: cannot open")
     assert "pw1" not in down.verdict
+
+
+def test_migrate_can_give_ownerless_interviews_to_a_signed_in_user(
+    tmp_path, pg_url, bank, monkeypatch, capsys
+):
+    local = Settings(transcripts_dir=tmp_path / "transcripts")
+    with Interviewer(local, bank=bank) as iv:
+        going = iv.start(interview_options(questions=3, seed=4, max_followups=0)).interview_id
+        iv.reply(going, ANSWERS[1])
+    monkeypatch.setenv("INTERVIEWER_TRANSCRIPTS_DIR", str(tmp_path / "transcripts"))
+    monkeypatch.setenv("INTERVIEWER_DATABASE_URL", pg_url)
+
+    assert cli.main(["migrate", "--owner", "Ann@Example.com"]) == 0
+
+    ann = Scope(everyone=False, owners=frozenset({"ann@example.com"}))
+    with Interviewer(_settings(tmp_path, pg_url), bank=bank) as iv:
+        assert [item.id for item in iv.store.list(ann)] == [going]
+        iv.reply(going, ANSWERS[2])  # the state carries the owner: every later save keeps it
+        assert iv.state(going)["owner"] == "ann@example.com"
+        assert iv.store.load(going).owner == "ann@example.com"
+        assert _candidate_texts(iv, going) == ANSWERS[1:3]

@@ -41,8 +41,9 @@ class Copied:
         return "\n".join(lines)
 
 
-def copy_to_database(settings: Settings) -> Copied:
-    """Copy every local interview in `settings`' transcripts folder into its database."""
+def copy_to_database(settings: Settings, owner: str | None = None) -> Copied:
+    """Copy every local interview in `settings`' transcripts folder into its database; those
+    without an owner become `owner`'s (an e-mail), for a deployment where people sign in."""
     if settings.database_url is None:
         raise ConfigError(
             "set database_url in interviewer.toml or INTERVIEWER_DATABASE_URL to the database "
@@ -62,6 +63,8 @@ def copy_to_database(settings: Settings) -> Copied:
         transcripts, unreadable = Records(source, (active.brain, active.model)).read_all()
         report.skipped += [(item.id, item.error) for item in unreadable]
         for transcript in sorted(transcripts, key=lambda t: t.created_at):
+            if owner and not transcript.owner:
+                transcript = transcript.model_copy(update={"owner": owner.strip().lower()})
             skipped = _copy_one(source, target, transcript, report)
             if skipped:
                 report.skipped.append((transcript.id, skipped))
@@ -90,7 +93,7 @@ def _copy_one(
         try:
             with target.locks.turn(interview_id, wait=0):
                 if source.saver is not None:
-                    _copy_checkpoint(source.saver, target.saver, interview_id)
+                    _copy_checkpoint(source.saver, target.saver, interview_id, transcript.owner)
                 target.transcripts.save(transcript)
         except InterviewBusy:
             return "in use in the database right now; run migrate again in a moment"
@@ -99,20 +102,30 @@ def _copy_one(
 
 
 def _copy_checkpoint(
-    source: BaseCheckpointSaver, target: BaseCheckpointSaver, interview_id: str
+    source: BaseCheckpointSaver, target: BaseCheckpointSaver, interview_id: str, owner: str | None
 ) -> None:
-    """The interview's latest checkpoint and the writes pending on it, as they are."""
+    """The interview's latest checkpoint and the writes pending on it, as they are but for the
+    owner, which the state names too (a transcript is rewritten from the state)."""
     saved = source.get_tuple({"configurable": {"thread_id": interview_id}})
     if saved is None:
         return
+    checkpoint = saved.checkpoint
+    if owner and checkpoint["channel_values"].get("owner") != owner:
+        versions = checkpoint["channel_versions"]
+        checkpoint = {
+            **checkpoint,
+            "channel_values": {**checkpoint["channel_values"], "owner": owner},
+            "channel_versions": {
+                **versions,
+                "owner": target.get_next_version(versions.get("owner"), None),
+            },
+        }
     parent = (saved.parent_config or {}).get("configurable", {}).get("checkpoint_id")
     config = {
         "configurable": {"thread_id": interview_id, "checkpoint_ns": "", "checkpoint_id": parent}
     }
     target.delete_thread(interview_id)  # an older copy of the same interview, if any
-    written = target.put(
-        config, saved.checkpoint, saved.metadata, saved.checkpoint["channel_versions"]
-    )
+    written = target.put(config, checkpoint, saved.metadata, checkpoint["channel_versions"])
     by_task: dict[str, list[tuple[str, object]]] = defaultdict(list)
     for task_id, channel, value in saved.pending_writes or ():
         by_task[task_id].append((channel, value))
