@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-local-model lint browser-deps postgres-deps clean
+.PHONY: run test test-local-model lint browser-deps postgres-deps nginx-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,8 +33,17 @@ postgres-deps:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
+# Debian's nginx for the deployment guide's test, which runs its own nginx on free ports; the
+# system service the package may start on port 80 is stopped and disabled.
+nginx-deps:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx >/dev/null && \
+		{ $$SUDO systemctl disable --now nginx 2>/dev/null || $$SUDO service nginx stop 2>/dev/null || true; }; \
+	fi
+
 # Everything, the browser test and the package test (wheel installed in a fresh venv) included.
-test: $(STAMP) browser-deps postgres-deps lint
+test: $(STAMP) browser-deps postgres-deps nginx-deps lint
 	$(PY) -m pytest -q
 
 # A real local model behind an OpenAI-compatible server: llama-cpp-python's server with
