@@ -349,7 +349,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     with open_records(settings) as records:
         items = records.list()
     if not items:
-        _out(f"No transcripts in {settings.transcripts_dir}")
+        _out(f"No transcripts in {records.storage.describe()}")
         return 0
     for item in items:
         if not item.ok:
@@ -620,6 +620,12 @@ def _megabytes(size: int) -> str:
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     from agent.browser_app import serve  # Streamlit loads only when the app starts
 
+    if settings.database_url is not None:
+        # Reach the database and bring its tables up to date before serving anyone, so a replica
+        # that cannot reach it fails here, at once and in words, not on its first visitor.
+        from agent.storage.postgres import PostgresStorage
+
+        PostgresStorage(settings.database_url.get_secret_value()).close()
     return serve(args.streamlit_options, profile=args.profile)
 
 

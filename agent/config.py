@@ -10,6 +10,7 @@ and the ecosystem's `OPENAI_API_KEY` (sent to api.openai.com only) and `OPENAI_B
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -266,10 +267,15 @@ def save_profile(
     if data["profiles"][profile.name] != table or (default and data.get("profile") != profile.name):
         raise ConfigError(f"{path}: the profile could not be written as TOML")
     _file_values(data, path, env)  # every profile still builds, the OpenAI-key rule holds
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(new_text, encoding="utf-8")
-    partial.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(new_text, encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 
 

@@ -184,3 +184,16 @@ def test_example_config_loads_and_every_profile_is_valid():
     settings = load_settings({"INTERVIEWER_CONFIG": str(example)})
     assert settings.profile == "offline", "the example keeps the offline default"
     assert {"openai", "ollama", "llamacpp", "vllm"} <= set(settings.profiles)
+
+
+def test_a_profile_that_cannot_be_written_is_one_clear_message(tmp_path):
+    from agent.config import save_profile
+    from agent.profiles import build_profile
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    settings = Settings(config_file=blocker / "interviewer.toml")
+    profile = build_profile("local", {"base_url": "http://localhost:11434/v1", "model": "m"}, {})
+    with pytest.raises(ConfigError, match=r"cannot write .*interviewer\.toml"):
+        save_profile(settings, profile, env={})
+    assert blocker.read_text(encoding="utf-8") == ""

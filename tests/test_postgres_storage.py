@@ -366,3 +366,14 @@ def test_migrate_can_give_ownerless_interviews_to_a_signed_in_user(
         assert iv.state(going)["owner"] == "ann@example.com"
         assert iv.store.load(going).owner == "ann@example.com"
         assert _candidate_texts(iv, going) == ANSWERS[1:3]
+
+
+def test_the_app_and_the_listing_say_which_database_they_use(tmp_path, pg_url, monkeypatch, capsys):
+    monkeypatch.setenv("INTERVIEWER_DATABASE_URL", pg_url)
+    assert cli.main(["list"]) == 0
+    assert capsys.readouterr().out.strip() == f"No transcripts in {pg_url}"
+
+    monkeypatch.setenv("INTERVIEWER_DATABASE_URL", f"postgresql://ann:pw9@/x?host={tmp_path}")
+    assert cli.main(["ui", "--server.port", "1"]) == 1  # it never gets as far as serving
+    err = capsys.readouterr().err
+    assert "cannot open the interview database" in err and "pw9" not in err
