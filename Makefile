@@ -26,7 +26,7 @@ browser-deps:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	fi
 
-# Debian's PostgreSQL server binaries; the tests start their own throwaway server (tests/postgres.py).
+# Debian's PostgreSQL server binaries; the tests start their own throwaway server (devtools/pgserver.py).
 postgres-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
