@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from tests.servers import free_port, stop, wait_for_http
+from tests.servers import free_port, stop, streamlit
 
 __all__ = [
     "OidcProvider",
@@ -179,22 +179,16 @@ def streamlit_app(
     timeout: float = 60,
 ) -> Iterator[str]:
     """`streamlit run script` on loopback with `secrets_file`; yields the URL to open it at."""
-    with log.open("w", encoding="utf-8") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script),
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             *secrets_args(secrets_file)],
-            cwd=cwd or script.parent, env=env or dict(os.environ),
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            wait_for_http(
-                f"http://127.0.0.1:{port}/_stcore/health", proc, log, "streamlit", timeout
-            )
-            yield app_url(port)
-        finally:
-            stop(proc, timeout=15)
+    with streamlit(
+        script,
+        port=port,
+        log=log,
+        env=env,
+        cwd=cwd or script.parent,
+        options=secrets_args(secrets_file),
+        timeout=timeout,
+    ):
+        yield app_url(port)
 
 
 def sign_in(

@@ -22,8 +22,9 @@ from agent.config import Settings
 from agent.grading.providers import OfflineProvider
 from agent.interview.interviewer import Interviewer
 from devtools import bench
-from devtools.bench.memory import CHROMIUM, bench_browser_memory
+from devtools.bench.memory import bench_browser_memory
 from devtools.bench.scale import ScalePlan, bench_scale, fresh_database, saturate
+from devtools.browser import CHROMIUM
 
 ROOT = Path(__file__).resolve().parent.parent
 TURNS = 8

@@ -33,9 +33,9 @@ import psycopg
 import pytest
 
 from agent.config import load_settings
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.oidc import OidcProvider, sign_in, wait_for_app_run
 from tests.servers import free_port, stop, wait_for_http
-from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 

@@ -6,31 +6,19 @@ Screenshots of every step go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, stop, wait_for_http
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.servers import app_env, free_port, require_browser, streamlit
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 30_000
 ANSWER_1 = (
     "Offline metrics can hide training-serving skew and data drift, so I would shadow-deploy the "
@@ -46,32 +34,15 @@ ANSWER_2 = (
 @pytest.fixture
 def app_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     """`streamlit run ui/app.py` with transcripts under tmp_path; yields (URL, folder, log)."""
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium: run `make browser-deps`")
-    pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    require_browser()
     transcripts = tmp_path / "transcripts"
     config = tmp_path / "interviewer.toml"
     config.write_text("", encoding="utf-8")
-    env = {**os.environ, "INTERVIEWER_TRANSCRIPTS_DIR": str(transcripts),
-           "INTERVIEWER_CONFIG": str(config)}
-    for name in ("INTERVIEWER_PROFILE", "INTERVIEWER_RUBRICS_DIR", "INTERVIEWER_CHECKPOINT_DB",
-                 "OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        env.pop(name, None)
+    env = app_env(INTERVIEWER_TRANSCRIPTS_DIR=str(transcripts), INTERVIEWER_CONFIG=str(config))
     port = free_port()
     log = tmp_path / "streamlit.log"
-    with log.open("w", encoding="utf-8") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "ui/app.py",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_for_http(f"{url}/_stcore/health", proc, log, "streamlit", 60)
-            yield url, transcripts, log
-        finally:
-            stop(proc, timeout=15)
+    with streamlit(ROOT / "ui" / "app.py", port=port, log=log, env=env):
+        yield f"http://127.0.0.1:{port}", transcripts, log
     assert "Traceback" not in log.read_text(encoding="utf-8"), log.read_text(encoding="utf-8")
 
 

@@ -7,14 +7,13 @@ the interviewer's.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.oidc import OidcProvider, sign_in, sign_out, streamlit_app, write_auth_secrets
-from tests.servers import free_port
-from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.servers import free_port, require_browser, require_signin_packages
 
 pytestmark = pytest.mark.browser
 
@@ -39,17 +38,8 @@ else:
 @pytest.fixture
 def signin_app(tmp_path: Path):
     """The throwaway app on a free port, signed in against a fresh provider; yields its URL."""
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium: run `make browser-deps`")
-    pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-    # Looked up, not imported: both run in their own processes, and importing oidc_provider_mock
-    # here would raise Authlib's deprecation warning inside pytest.
-    for module, install in (
-        ("authlib", "'streamlit[auth]'"),
-        ("oidc_provider_mock", "oidc-provider-mock"),
-    ):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed: pip install {install}")
+    require_browser()
+    require_signin_packages()
     script = tmp_path / "app.py"
     script.write_text(APP, encoding="utf-8")
     log = tmp_path / "streamlit.log"

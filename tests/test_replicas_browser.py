@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,9 +18,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS
 from devtools.fakeserver import FakeServer, Recorded, Reply, echo_grader
-from tests.servers import free_port, stop, wait_for_http
-from tests.test_e2e_browser import ANSWER_2, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _send
+from tests.servers import app_env, free_port, require_browser, streamlit
+from tests.test_e2e_browser import ANSWER_2, TIMEOUT_MS, _send
 
 pytestmark = pytest.mark.browser
 
@@ -40,30 +39,15 @@ def replica(tmp_path: Path, name: str, database_url: str, config: str) -> Iterat
     folder = tmp_path / name
     folder.mkdir()
     (folder / "interviewer.toml").write_text(config, encoding="utf-8")
-    env = {
-        **os.environ,
-        "INTERVIEWER_DATABASE_URL": database_url,
-        "INTERVIEWER_CONFIG": str(folder / "interviewer.toml"),
-        "INTERVIEWER_TRANSCRIPTS_DIR": str(folder / "transcripts"),
-    }
-    for key in ("INTERVIEWER_PROFILE", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        env.pop(key, None)
+    env = app_env(
+        INTERVIEWER_DATABASE_URL=database_url,
+        INTERVIEWER_CONFIG=str(folder / "interviewer.toml"),
+        INTERVIEWER_TRANSCRIPTS_DIR=str(folder / "transcripts"),
+    )
     port = free_port()
     log = folder / "streamlit.log"
-    with log.open("w", encoding="utf-8") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "ui/app.py",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_for_http(f"{url}/_stcore/health", proc, log, name, 60)
-            yield url, proc, log
-        finally:
-            if proc.poll() is None:
-                stop(proc, timeout=15)
+    with streamlit(ROOT / "ui" / "app.py", port=port, log=log, env=env, name=name) as proc:
+        yield f"http://127.0.0.1:{port}", proc, log
 
 
 def _candidate_answers(database_url: str, interview_id: str) -> tuple[str, list[str]]:
@@ -78,8 +62,7 @@ def _candidate_answers(database_url: str, interview_id: str) -> tuple[str, list[
 
 
 def test_answer_on_either_replica_and_a_replica_killed_mid_turn_loses_nothing(tmp_path, pg_url):
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium: run `make browser-deps`")
+    require_browser()
     from playwright.sync_api import expect, sync_playwright
 
     # Replica A grades with a model server that, once told to, takes minutes to reply: A is

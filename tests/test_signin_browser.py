@@ -7,16 +7,15 @@ a refusal and nothing of it, and the coach reads both, read-only.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.oidc import OidcProvider, sign_in, streamlit_app, wait_for_app_run, write_auth_secrets
-from tests.servers import free_port
-from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.servers import app_env, free_port, require_browser, require_signin_packages
+from tests.test_e2e_browser import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -38,23 +37,12 @@ NOT_YOURS = "This interview is not yours, so it is not shown."
 @pytest.fixture
 def signin_app(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The interviewer with sign-in against a fresh provider; yields (URL, transcripts)."""
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium: run `make browser-deps`")
-    pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-    for module, install in (
-        ("authlib", "'streamlit[auth]'"),
-        ("oidc_provider_mock", "oidc-provider-mock"),
-    ):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed: pip install {install}")
+    require_browser()
+    require_signin_packages()
     transcripts = tmp_path / "transcripts"
     config = tmp_path / "interviewer.toml"
     config.write_text(COHORTS, encoding="utf-8")
-    env = {**os.environ, "INTERVIEWER_TRANSCRIPTS_DIR": str(transcripts),
-           "INTERVIEWER_CONFIG": str(config)}  # fmt: skip
-    for name in ("INTERVIEWER_PROFILE", "INTERVIEWER_RUBRICS_DIR", "INTERVIEWER_CHECKPOINT_DB",
-                 "INTERVIEWER_DATABASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):  # fmt: skip
-        env.pop(name, None)
+    env = app_env(INTERVIEWER_TRANSCRIPTS_DIR=str(transcripts), INTERVIEWER_CONFIG=str(config))
     log = tmp_path / "streamlit.log"
     with OidcProvider(tmp_path) as provider:
         port = free_port()

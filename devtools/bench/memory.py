@@ -14,18 +14,8 @@ from pathlib import Path
 
 from agent.config import PROJECT_ROOT
 from devtools.bench import scratch
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS
 
-# Debian's Chromium (`make browser-deps`): Playwright never downloads a browser here.
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 RENDER_TIMEOUT_MS = 60_000
 SETTLE_S = 2.0  # after the pages render, for the server's session set-up to finish
 MB = 2**20
