@@ -377,3 +377,19 @@ def test_the_app_and_the_listing_say_which_database_they_use(tmp_path, pg_url, m
     assert cli.main(["ui", "--server.port", "1"]) == 1  # it never gets as far as serving
     err = capsys.readouterr().err
     assert "cannot open the interview database" in err and "pw9" not in err
+
+
+def test_listings_come_from_summaries_and_rows_saved_without_one_are_read_whole(
+    tmp_path, pg_url, bank
+):
+    settings = _settings(tmp_path, pg_url)
+    with Interviewer(settings, bank=bank) as iv:
+        done = iv.start(interview_options(questions=1, seed=3, max_followups=0), owner="a@b.org")
+        iv.reply(done.interview_id, ANSWERS[0])
+        from_summary = iv.store.list()
+        with psycopg.connect(pg_url, autocommit=True) as conn:  # as saved before migration 4
+            conn.execute("UPDATE transcripts SET summary = NULL")
+        read_whole = iv.store.list()
+    assert from_summary == read_whole
+    (item,) = read_whole
+    assert item.status == "finished" and item.owner == "a@b.org" and item.score is not None

@@ -52,6 +52,9 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (interview_id, profile)
         )""",
     ),
+    # 4: what a listing shows of a transcript, so listings do not read whole transcripts
+    # (written with each save; rows saved before it have none and are read in full).
+    ("ALTER TABLE transcripts ADD COLUMN summary JSON",),
 ]
 
 _VERSION_TABLE = """

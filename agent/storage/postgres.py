@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -190,12 +191,12 @@ class PgTranscripts:
                 conn.execute(
                     """INSERT INTO transcripts
                        (id, schema_version, created_at, updated_at, status, checkpoint_id, owner,
-                        data)
-                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                        data, summary)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
                        ON CONFLICT (id) DO UPDATE SET schema_version = excluded.schema_version,
                         updated_at = excluded.updated_at, status = excluded.status,
                         checkpoint_id = excluded.checkpoint_id, owner = excluded.owner,
-                        data = excluded.data""",
+                        data = excluded.data, summary = excluded.summary""",
                     (
                         check_id(transcript.id),
                         transcript.schema_version,
@@ -205,6 +206,7 @@ class PgTranscripts:
                         transcript.checkpoint_id,
                         transcript.owner.lower() if transcript.owner else None,
                         data,
+                        _summary(listing_of(transcript.id, transcript)),
                     ),
                 )
         except psycopg.Error as exc:
@@ -228,20 +230,31 @@ class PgTranscripts:
         return parse_transcript(rows[0]["data"], interview_id)
 
     def list(self, scope: Scope = EVERYONE) -> list[Listing]:
-        return newest_first(listing for listing, _ in self.scan(scope))
+        """Listings from the rows' summaries; a row saved without one is read in full."""
+        listed = []
+        for row in self._select(
+            *_scoped(scope),
+            columns="id, summary::text AS summary, "
+            "CASE WHEN summary IS NULL THEN data::text END AS data",
+        ):
+            if row["summary"] is not None:
+                listing = _from_summary(row["id"], row["summary"])
+                if scope.allows(listing.owner):
+                    listed.append(listing)
+                continue
+            listed += [item for item, _ in self._parsed([row], scope)]
+        return newest_first(listed)
 
     def read_all(self, scope: Scope = EVERYONE) -> tuple[list[Transcript], list[Listing]]:
         return split_readable(self.scan(scope))
 
     def scan(self, scope: Scope = EVERYONE) -> Iterator[tuple[Listing, Transcript | None]]:
         """Each row's listing and, when it is readable, its transcript; only `scope`'s."""
-        if scope.everyone:
-            rows = self._select("", ())
-        else:
-            rows = self._select(
-                "WHERE owner = ANY(%s) OR owner LIKE ANY(%s)",
-                (sorted(scope.owners), [f"%{domain}" for domain in scope.domains]),
-            )
+        yield from self._parsed(self._select(*_scoped(scope)), scope)
+
+    def _parsed(
+        self, rows: list[dict], scope: Scope
+    ) -> Iterator[tuple[Listing, Transcript | None]]:
         for row in rows:
             key = row["id"]
             try:
@@ -264,14 +277,14 @@ class PgTranscripts:
         if not deleted:
             raise TranscriptError(f"no transcript with id {interview_id!r}")
 
-    def _select(self, where: str, args: tuple) -> list[dict]:
+    def _select(
+        self, where: str, args: tuple, columns: str = "id, data::text AS data"
+    ) -> list[dict]:
         # The JSON comes back as text, parsed and checked like a file's.
         try:
             with self.pool.connection() as conn:
                 return conn.execute(
-                    f"SELECT id, data::text AS data FROM transcripts {where} "
-                    "ORDER BY created_at DESC",
-                    args,
+                    f"SELECT {columns} FROM transcripts {where} ORDER BY created_at DESC", args
                 ).fetchall()
         except psycopg.Error as exc:
             raise TranscriptError(
@@ -409,6 +422,31 @@ class PgLocks:
             f"interview {interview_id} is open in another process ({holder or 'another replica'}),"
             " for example `interviewer run` in a terminal: answer there, or end that run first"
         )
+
+
+def _scoped(scope: Scope) -> tuple[str, tuple]:
+    """The WHERE clause (and its arguments) of the rows `scope` may see."""
+    if scope.everyone:
+        return "", ()
+    return "WHERE owner = ANY(%s) OR owner LIKE ANY(%s)", (
+        sorted(scope.owners),
+        [f"%{domain}" for domain in scope.domains],
+    )
+
+
+_SUMMARY_FIELDS = (
+    "id created_at status role company_type tracks brain model score owner checkpoint_id"
+).split()
+
+
+def _summary(listing: Listing) -> str:
+    return json.dumps({name: getattr(listing, name) for name in _SUMMARY_FIELDS})
+
+
+def _from_summary(key: str, text: str) -> Listing:
+    fields = json.loads(text)
+    fields["tracks"] = tuple(fields["tracks"])
+    return Listing(key=key, path=None, ok=True, **fields)
 
 
 def _key(interview_id: str) -> int:

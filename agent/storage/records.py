@@ -106,8 +106,27 @@ class Records:
 
     def list(self, scope: Scope = EVERYONE) -> list[Listing]:
         """Every interview `scope` may see and, to a reader of everyone's, every unreadable
-        one, newest first (see `TranscriptStore.list`)."""
-        return newest_first(listing for listing, _ in self._scan(scope))
+        one, newest first (see `TranscriptStore.list`). Listings are summaries: a transcript is
+        read in full only when it is behind its checkpoint."""
+        latest = self._latest()
+        listed = []
+        for listing in self.transcripts.list(scope):
+            wanted = latest.pop(listing.key, None)
+            if wanted is not None and (not listing.ok or listing.checkpoint_id != wanted):
+                repaired = self._repair(listing.key, self._current(listing))
+                if repaired is not None:
+                    listing = self.transcripts.listing(listing.key, repaired)
+            listed.append(listing)
+        listed += [item for item, _ in self._checkpoints_only(latest, scope)]
+        return newest_first(listed)
+
+    def _current(self, listing: Listing) -> Transcript | None:
+        if not listing.ok:
+            return None
+        try:
+            return self.transcripts.load(listing.key)
+        except TranscriptError:
+            return None
 
     def read_all(self, scope: Scope = EVERYONE) -> tuple[list[Transcript], list[Listing]]:
         """Every interview's transcript `scope` may see, and the listings of those that could
@@ -123,8 +142,14 @@ class Records:
                 if transcript is not None:
                     listing = self.transcripts.listing(listing.key, transcript)
             yield listing, transcript
-        # Only a checkpoint: killed before its first transcript. (The others left are interviews
-        # outside `scope`, or files that are not transcripts.)
+        yield from self._checkpoints_only(latest, scope)
+
+    def _checkpoints_only(
+        self, latest: dict[str, str], scope: Scope
+    ) -> Iterator[tuple[Listing, Transcript]]:
+        """Of the interviews in `latest` that no listing named, those that are only a
+        checkpoint (killed before their first transcript), repaired. (The others are
+        interviews outside `scope`, or files that are not transcripts.)"""
         for interview_id in sorted(set(latest) - self.transcripts.known(latest)):
             transcript = self._repair(interview_id, None)
             if transcript is not None and scope.allows(transcript.owner):
