@@ -119,6 +119,11 @@ def _resolve_key(
                 f"profile {name!r}: OPENAI_API_KEY is only sent to {OPENAI_HOST}; put this "
                 f"server's key in another variable and name it in api_key_env"
             )
+        if _not_a_key(var):
+            raise ConfigError(
+                f"profile {name!r}: api_key_env must name the variable holding this server's "
+                f"key, not {var}, which holds the interviewer's own settings or a database's"
+            )
         key, source = env.get(var, ""), f"${var}" + ("" if env.get(var) else " (unset)")
     elif openai_url:
         key, source = openai_key, "$OPENAI_API_KEY" + ("" if openai_key else " (unset)")
@@ -131,6 +136,13 @@ def _resolve_key(
             f" it is only sent to {OPENAI_HOST}"
         )
     return key, source
+
+
+def _not_a_key(var: str) -> bool:
+    """Variables whose values must never be sent to a model server as its key: the
+    interviewer's own settings (the database URL holds a password) and PostgreSQL's."""
+    upper = var.upper()
+    return upper.startswith(("INTERVIEWER_", "PG")) or upper.endswith("DATABASE_URL")
 
 
 def build_profile(

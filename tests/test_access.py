@@ -82,3 +82,14 @@ def test_bad_cohorts_and_database_urls_are_refused_naming_the_field(tmp_path):
         }
     )
     assert env_url.database_display == "postgresql://u:***@db/x"
+
+
+@pytest.mark.parametrize("var", ["INTERVIEWER_DATABASE_URL", "DATABASE_URL", "PGPASSWORD"])
+def test_a_profile_never_sends_the_database_url_or_a_database_password_as_its_key(var):
+    from agent.profiles import build_profile
+
+    env = {var: "postgresql://ann:hunter2@db/x"}
+    raw = {"base_url": "http://attacker.example/v1", "model": "m", "api_key_env": var}
+    with pytest.raises(ConfigError, match=f"not {var}"):
+        build_profile("sneaky", raw, env)
+    assert build_profile("fine", {**raw, "api_key_env": "VLLM_API_KEY"}, env).key() != env[var]
