@@ -563,20 +563,22 @@ def test_gc_prunes_a_database_written_before_pruning_and_says_how_much(
 ):
     with monkeypatch.context() as m:
         # as older versions did
-        m.setattr("agent.storage.backend.LocalStorage.prune", lambda self, thread_id: 0)
+        m.setattr("agent.storage.backend.LocalStorage.prune", lambda self, thread_id: None)
         with Interviewer(settings, bank=bank) as iv:
             done = iv.start(interview_options(questions=2, seed=1)).interview_id
             for answer in (*ANSWERS[:2], "end"):
                 iv.reply(done, answer)
             open_ = iv.start(interview_options(questions=3, seed=2)).interview_id
             iv.reply(open_, ANSWERS[0])
-    assert min(_checkpoint_rows(settings).values()) > 1
+    rows = _checkpoint_rows(settings)
+    assert min(rows.values()) > 1
     _use_folder(monkeypatch, settings.transcripts_dir)
 
     assert cli.main(["gc"]) == 0
 
     out = capsys.readouterr().out
-    assert "of 2 interview(s)" in out and " MB -> " in out
+    assert f"Pruned {sum(rows.values()) - 2} old checkpoint(s) of 2 interview(s)" in out
+    assert " MB -> " in out
     assert _checkpoint_rows(settings) == {done: 1, open_: 1}
     with Interviewer(settings, bank=bank) as iv:
         iv.reply(open_, ANSWERS[1])

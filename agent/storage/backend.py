@@ -54,8 +54,12 @@ class Storage(Protocol):
         """Each interview's latest checkpoint id (or only `interview_id`'s)."""
         ...
 
-    def prune(self, interview_id: str) -> int:
-        """Delete an interview's checkpoints but the latest; the number deleted."""
+    def prune(self, interview_id: str) -> None:
+        """Delete an interview's checkpoints but the latest (after every turn)."""
+        ...
+
+    def checkpoint_count(self) -> int:
+        """How many checkpoints are kept, of every interview (what `gc` reports on)."""
         ...
 
     def sync(self) -> None:
@@ -112,8 +116,18 @@ class LocalStorage:
             return {}
         return latest_checkpoints(self.saver, interview_id)
 
-    def prune(self, interview_id: str) -> int:
-        return prune(self.saver, interview_id) if self.saver is not None else 0
+    def prune(self, interview_id: str) -> None:
+        if self.saver is not None:
+            prune(self.saver, interview_id)
+
+    def checkpoint_count(self) -> int:
+        if self.saver is None:
+            return 0
+        with self.saver.cursor(transaction=False) as cur:
+            (count,) = cur.execute(
+                "SELECT count(*) FROM checkpoints WHERE checkpoint_ns = ''"
+            ).fetchone()
+        return count
 
     def sync(self) -> None:
         sync_checkpoints(self.path)

@@ -106,13 +106,15 @@ class PostgresStorage:
             rows = conn.execute(sql + " GROUP BY thread_id", args).fetchall()
         return {r["thread_id"]: r["latest"] for r in rows if r["latest"] is not None}
 
-    def prune(self, interview_id: str) -> int:
+    def prune(self, interview_id: str) -> None:
+        self.saver.prune([interview_id])
+
+    def checkpoint_count(self) -> int:
         with self.pool.connection() as conn:
             row = conn.execute(
-                "SELECT count(*) AS n FROM checkpoints WHERE thread_id = %s", (interview_id,)
+                "SELECT count(*) AS n FROM checkpoints WHERE checkpoint_ns = ''"
             ).fetchone()
-        self.saver.prune([interview_id])
-        return max(0, int(row["n"]) - 1) if row else 0
+        return int(row["n"]) if row else 0
 
     def sync(self) -> None:
         """Every commit is durable when it returns: nothing to do."""

@@ -200,7 +200,7 @@ class Records:
         checkpoints deleted)."""
         if self.checkpoints is None:
             return 0, 0
-        seen = deleted = 0
+        seen, before = 0, self.storage.checkpoint_count()
         for interview_id in self._latest():
             try:
                 check_id(interview_id)
@@ -209,8 +209,8 @@ class Records:
             seen += 1
             with self.locks.attempt(interview_id) as held:
                 if held:
-                    deleted += self.storage.prune(interview_id)
-        return seen, deleted
+                    self.storage.prune(interview_id)
+        return seen, before - self.storage.checkpoint_count()
 
 
 @contextmanager
