@@ -386,9 +386,14 @@ def test_listings_come_from_summaries_and_rows_saved_without_one_are_read_whole(
     with Interviewer(settings, bank=bank) as iv:
         done = iv.start(interview_options(questions=1, seed=3, max_followups=0), owner="a@b.org")
         iv.reply(done.interview_id, ANSWERS[0])
-        from_summary = iv.store.list()
-        with psycopg.connect(pg_url, autocommit=True) as conn:  # as saved before migration 4
-            conn.execute("UPDATE transcripts SET summary = NULL")
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            # The listing must come from the summary: with the whole transcript made unreadable
+            # it still lists the interview as it was.
+            conn.execute("UPDATE transcripts SET data = '{}'")
+            from_summary = iv.store.list()
+            latest = iv.storage.latest(done.interview_id)[done.interview_id]
+            iv.store.save(iv.transcript_of(done.interview_id, checkpoint_id=latest))
+            conn.execute("UPDATE transcripts SET summary = NULL")  # as saved before migration 4
         read_whole = iv.store.list()
     assert from_summary == read_whole
     (item,) = read_whole

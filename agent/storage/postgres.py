@@ -11,12 +11,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -41,6 +42,8 @@ from agent.storage.transcripts import (
     split_readable,
     transcript_json,
 )
+
+log = logging.getLogger(__name__)
 
 POOL_SIZE = 10  # connections per process at most; a turn holds one only while it reads or writes
 CONNECT_TIMEOUT_S = 10
@@ -311,7 +314,8 @@ class PgLocks:
     def _execute(self, sql: str, args: tuple) -> object:
         with self._conn_lock:
             if self._conn is None or self._conn.closed:
-                if self._open:  # its locks went with the old session: say so, once
+                if self._open:  # its locks went with the old session
+                    log.warning("lost the database session holding %s open", sorted(self._open))
                     self._open.clear()
                 self._conn = psycopg.connect(
                     self._url,
@@ -457,10 +461,11 @@ def _key(interview_id: str) -> int:
     return zlib.crc32(interview_id.encode()) - 2**31
 
 
-def _poll(take: object, deadline: float) -> bool:
+def _poll(take: Callable[[], bool], deadline: float) -> bool:
+    """Call `take` until it returns True (True) or `deadline` has passed (False)."""
     pause = 0.002
     while True:
-        if take():  # type: ignore[operator]
+        if take():
             return True
         if time.monotonic() >= deadline:
             return False

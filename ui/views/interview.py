@@ -260,12 +260,15 @@ def take_turn(iv: Interviewer, interview_id: str, text: str, chat) -> None:
     st.rerun()
 
 
-def wait_for_running_turn(interview_id: str) -> None:
-    """A reply still being worked out (say, before a reload) finishes before the page reads it."""
+def wait_for_running_turn(interview_id: str) -> bool:
+    """A reply still being worked out (say, before a reload) finishes before the page reads it.
+    True when there was one to wait for (the state has moved on since it was read)."""
     turn = turns.running(interview_id)
-    if turn is not None:
-        with st.spinner("The interviewer is finishing a reply…"):
-            turn.wait(timeout=600)
+    if turn is None:
+        return False
+    with st.spinner("The interviewer is finishing a reply…"):
+        turn.wait(timeout=600)
+    return True
 
 
 def finish_cut_short_turn(iv: Interviewer, interview_id: str) -> bool:
@@ -450,8 +453,8 @@ if stored is not None:
                    "was recorded.", icon=":material/warning:")
     finished(iv, stored, None)
 else:
-    wait_for_running_turn(interview_id)
-    state = iv.state(interview_id) or state
+    if wait_for_running_turn(interview_id):
+        state = iv.state(interview_id) or state
     if state.get("status") == "finished":
         finished(iv, saved_transcript(iv, interview_id, state), state)
     else:
