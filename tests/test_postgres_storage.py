@@ -398,3 +398,18 @@ def test_listings_come_from_summaries_and_rows_saved_without_one_are_read_whole(
     assert from_summary == read_whole
     (item,) = read_whole
     assert item.status == "finished" and item.owner == "a@b.org" and item.score is not None
+
+
+def test_interviewers_for_two_models_share_one_storage_and_leave_it_open(tmp_path, pg_url, bank):
+    settings = _settings(tmp_path, pg_url)
+    storage = PostgresStorage(pg_url)
+    try:
+        with Interviewer(settings, bank=bank, storage=storage) as a:
+            iid = a.start(interview_options(questions=2, seed=1)).interview_id
+        with Interviewer(settings, bank=bank, storage=storage) as b:  # another model, say
+            b.reply(iid, ANSWERS[0])
+            assert b.storage is storage
+        assert not storage.pool.closed, "closing an interviewer left the shared storage open"
+        assert [item.id for item in storage.transcripts.list()] == [iid]
+    finally:
+        storage.close()

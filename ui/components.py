@@ -6,6 +6,7 @@ import hashlib
 import re
 import sqlite3
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -13,9 +14,10 @@ from pydantic import SecretBytes, SecretStr
 
 from agent.config import Settings, load_settings
 from agent.grading.providers import Provider
-from agent.grading.rubrics import TRACK_TITLES, RubricError
+from agent.grading.rubrics import TRACK_TITLES, Bank, RubricError, load_bank
 from agent.interview.interviewer import Interviewer, InterviewError, settle_heap
 from agent.interview.progress import parse_time
+from agent.storage.backend import Storage, open_storage
 from agent.storage.checkpoints import StorageError
 from agent.storage.transcripts import TranscriptError
 
@@ -104,11 +106,40 @@ def session_settings(settings: Settings) -> Settings:
     return settings.with_profile(chosen) if chosen in settings.profiles else settings
 
 
+def _digest(secret: str) -> str:
+    """What tells two secrets apart in a cache key, without the secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@st.cache_resource(show_spinner="Loading the question bank…")
+def _cached_bank(rubrics_dir: str) -> Bank:
+    return load_bank(Path(rubrics_dir))
+
+
+def _close_storage(storage: Storage) -> None:
+    storage.close()
+
+
 @st.cache_resource(
-    show_spinner="Loading the question bank…", max_entries=4, on_release=Interviewer.close
+    show_spinner="Opening the interviews' storage…", max_entries=4, on_release=_close_storage
 )
+def _cached_storage(key: str, _settings: Settings) -> Storage:
+    return open_storage(_settings)
+
+
+@st.cache_resource(max_entries=4, on_release=Interviewer.close)
 def _cached_interviewer(key: str, _settings: Settings) -> Interviewer:
-    interviewer = Interviewer(_settings)
+    """One per model configuration; all of them share the question bank and the storage (one
+    connection pool to a database, not one per model)."""
+    url = _settings.database_url.get_secret_value() if _settings.database_url else ""
+    storage_key = " ".join(
+        [str(_settings.transcripts_dir), str(_settings.checkpoints), _digest(url)]
+    )
+    interviewer = Interviewer(
+        _settings,
+        bank=_cached_bank(str(_settings.rubrics_dir)),
+        storage=_cached_storage(storage_key, _settings),
+    )
     settle_heap()
     return interviewer
 
@@ -117,7 +148,7 @@ def interviewer() -> Interviewer:
     """One interviewer per configuration, shared by all sessions of this server that use it."""
     settings = session_settings(current_settings())
     # Keys are masked in the JSON: a digest tells two keys typed in for a profile apart.
-    digest = hashlib.sha256(settings.active.key().encode()).hexdigest()
+    digest = _digest(settings.active.key())
     try:
         return _cached_interviewer(f"{settings.model_dump_json()} {digest}", settings)
     except RubricError as exc:

@@ -36,7 +36,7 @@ from agent.interview.graph import build_graph
 from agent.interview.nodes import Listeners, OnSaid
 from agent.interview.progress import PracticeHistory
 from agent.interview.state import InterviewOptions, InterviewState, Message
-from agent.storage.backend import open_storage
+from agent.storage.backend import Storage, open_storage
 from agent.storage.checkpoints import Standing, standing, thread_config
 from agent.storage.locks import InterviewBusy
 from agent.storage.records import Records, transcript_from
@@ -180,12 +180,16 @@ class Interviewer:
         settings: Settings,
         provider: Provider | None = None,
         bank: Bank | None = None,
+        storage: Storage | None = None,
     ) -> None:
+        """`provider`, `bank` and `storage` may be shared with other interviewers (one per model,
+        say); a shared one is not closed by `close`. By default each is made from `settings`."""
         self.settings = settings
         self.bank = bank or load_bank(settings.rubrics_dir)
         self._owns_provider = provider is None
         self.provider = provider or make_provider(settings)
-        self.storage = open_storage(settings)
+        self._owns_storage = storage is None
+        self.storage = storage or open_storage(settings)
         self.checkpointer = self.storage.saver
         self.graph = build_graph(self.provider, self.bank, self.checkpointer)
         self.locks = self.storage.locks
@@ -194,7 +198,8 @@ class Interviewer:
 
     def close(self) -> None:
         self._syncer.shutdown()
-        self.storage.close()
+        if self._owns_storage:  # a shared one's locks and connections are its owner's to end
+            self.storage.close()
         if self._owns_provider:
             close_provider(self.provider)
 
