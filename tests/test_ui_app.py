@@ -7,6 +7,7 @@ the UI or through `agent` directly, and assertions read both the rendered page a
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -801,3 +802,38 @@ def test_pushback_quotes_a_wrong_claim_and_the_verdict_ends_the_report(latency_o
     assert [c["outcome"] for c in grade.challenges] == ["corrected"]
     assert grade.stretch and grade.stretch[0]["answer"] == STRONG_LATENCY
     assert saved.report["verdict"]["indicative"] is True
+
+
+def test_sessions_on_two_models_share_one_database_pool(
+    transcripts: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    model_server: FakeServer,
+    pg_url: str,
+) -> None:
+    import psycopg
+
+    monkeypatch.setenv("INTERVIEWER_DATABASE_URL", pg_url)
+    monkeypatch.setenv("LOCAL_MODEL_KEY", TYPED_KEY)
+    local_profile(tmp_path / "interviewer.toml", model_server)
+    offline = run_app()
+    start_from_setup(offline, questions=1)
+    offline.chat_input[0].set_value(GOOD_ANSWER).run()
+    switched = run_app("views/settings.py")
+    switched.selectbox(key="settings_profile").set_value("local").run()
+    button(switched, "Use for this session").click().run()
+    switched.switch_page("views/interview.py").run()
+    start_from_setup(switched, questions=1)
+    switched.chat_input[0].set_value(GOOD_ANSWER).run()
+    assert not offline.exception and not switched.exception
+    assert any(answer_of(r) == GOOD_ANSWER for r in model_server.completions), "model graded it"
+
+    with psycopg.connect(pg_url) as conn:
+        (sessions,) = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name LIKE %s",
+            (f"interviewer pid {os.getpid()} %",),
+        ).fetchone()
+    # One pool (two connections busy at once here: a turn's transcript save and its pruning
+    # overlap) and one lock session, whichever model grades; one storage per model made 6.
+    assert sessions <= 3, sessions
